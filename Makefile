@@ -35,7 +35,7 @@ run: install
 	@echo "then sign in at http://$(HOST):$(PORT)/admin/.  API docs: http://$(HOST):$(PORT)/api/v1/docs/"
 	@echo "Stop the server with Ctrl+C."
 	@echo
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/daphne -b $(HOST) -p $(PORT) fortress_site.asgi:application
+	$(BIN)/daphne -b $(HOST) -p $(PORT) fortress_site.asgi:application
 
 test: install-dev
 	$(BIN)/python -m pytest
