@@ -1,0 +1,70 @@
+"""Prometheus metrics of the game itself, served with django-prometheus's.
+
+Labels are bounded sets (outcomes, ending kinds, agent names); never a user or
+session id, which would grow without limit.
+"""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+TURNS = Counter(
+    "fortress_turns_total",
+    "Turn submissions by outcome.",
+    ["outcome"],
+)
+TURN_DURATION = Histogram(
+    "fortress_turn_duration_seconds",
+    "Time the engine took to resolve a committed turn.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+AGENT_DURATION = Histogram(
+    "fortress_agent_duration_seconds",
+    "Time each engine agent took within a committed turn.",
+    ["agent"],
+    buckets=(0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.1),
+)
+ENDINGS = Counter(
+    "fortress_endings_total",
+    "Games that reached an ending, by kind of ending.",
+    ["ending_kind"],
+)
+SESSIONS_CREATED = Counter(
+    "fortress_sessions_created_total",
+    "Games started.",
+)
+WS_CONNECTIONS = Gauge(
+    "fortress_websocket_connections",
+    "Open WebSocket connections in this process.",
+)
+
+# Agent names come from the engine; anything else is folded into "other" so
+# that a misbehaving record cannot mint new series.
+KNOWN_AGENTS = frozenset(
+    {
+        "planner",
+        "characters",
+        "world",
+        "judge",
+        "rules",
+        "endings",
+        "director",
+        "events",
+        "narrator",
+    }
+)
+
+
+def record_turn_committed(*, outcome: str, duration_us: int, timings_us: dict):
+    TURNS.labels(outcome=outcome).inc()
+    TURN_DURATION.observe(duration_us / 1_000_000)
+    for agent, micros in sorted((timings_us or {}).items()):
+        if isinstance(micros, int):
+            name = agent if agent in KNOWN_AGENTS else "other"
+            AGENT_DURATION.labels(agent=name).observe(micros / 1_000_000)
+
+
+def record_turn_refused(outcome: str):
+    TURNS.labels(outcome=outcome).inc()
+
+
+def record_ending(kind: str):
+    ENDINGS.labels(ending_kind=kind if kind in ("victory", "defeat") else "other").inc()

@@ -1,0 +1,407 @@
+"""Every write to games, turns, themes and idempotency keys goes through here.
+
+Views, API views, consumers, commands and admin actions parse input, call one
+of these functions and render what it returns or raises (game.errors).
+"""
+
+import hashlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+import agents
+from game import metrics
+from game.broadcast import broadcast_turn
+from game.errors import (
+    GameOver,
+    IdempotencyConflict,
+    InvalidAction,
+    InvalidInput,
+    NotFound,
+    StaleTurn,
+)
+from game.models import GameSession, IdempotencyKey, Theme, Turn
+from game.selectors import session_get, state_view, theme_current, theme_engine
+
+logger = logging.getLogger(__name__)
+
+# Seeds are stored in a signed 64-bit column; keeping them below 2**63 means
+# every seed round-trips through PostgreSQL, SQLite and JSON unchanged.
+SEED_MAX = 2**63 - 1
+IDEMPOTENCY_KEY_MAX = 200
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What turn_submit hands back.
+
+    ``payload`` is the response body for the turn (also the WebSocket message
+    without its "type"); ``replayed`` is true when an idempotency key matched
+    an earlier submission and nothing new was played.
+    """
+
+    turn: Turn
+    session: GameSession
+    replayed: bool
+    payload: dict
+
+
+def theme_sync_builtin() -> list[Theme]:
+    """Store every built-in pack the engine ships, once per slug and version.
+
+    Running it again changes nothing unless a pack's content changed; a changed
+    pack under an unchanged version is updated in place and logged, because
+    sessions pinned to that version would no longer replay the same.
+    """
+    synced = []
+    for slug, raw in sorted(agents.builtin_theme_data().items()):
+        compiled = agents.load_theme(raw)
+        with transaction.atomic():
+            theme, created = Theme.objects.select_for_update().get_or_create(
+                slug=compiled.slug,
+                version=compiled.version,
+                defaults={
+                    "title": compiled.title,
+                    "data": compiled.data,
+                    "content_hash": compiled.content_hash,
+                    "builtin": True,
+                },
+            )
+            if not created and theme.content_hash != compiled.content_hash:
+                logger.warning(
+                    "built-in theme %s %s changed content without a new version",
+                    theme.slug,
+                    theme.version,
+                )
+                theme.title = compiled.title
+                theme.data = compiled.data
+                theme.content_hash = compiled.content_hash
+                theme.builtin = True
+                theme.save()
+        if slug != compiled.slug:
+            logger.warning(
+                "built-in pack file %s declares slug %s", slug, compiled.slug
+            )
+        synced.append(theme)
+    return synced
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InvalidInput(
+            "The seed must be a whole number.", details={"seed": ["Not an integer."]}
+        )
+    if not 0 <= seed <= SEED_MAX:
+        raise InvalidInput(
+            f"The seed must be between 0 and {SEED_MAX}.",
+            details={"seed": [f"Out of range 0..{SEED_MAX}."]},
+        )
+    return seed
+
+
+def session_create(*, owner, theme_slug: str, seed: int | None = None) -> GameSession:
+    """Start a game on the newest enabled version of a theme."""
+    theme = theme_current(slug=theme_slug)
+    seed = secrets.randbelow(SEED_MAX + 1) if seed is None else _check_seed(seed)
+
+    state = agents.new_game(theme_engine(theme), seed)
+    data = state.data
+    session = GameSession.objects.create(
+        owner=owner,
+        theme=theme,
+        seed=seed,
+        state=data,
+        turn_number=int(data.get("turn", 0)),
+        head_chain_hash=agents.state_hash(data),
+    )
+    metrics.SESSIONS_CREATED.inc()
+    logger.info("session %s created on %s seed %s", session.id, theme, seed)
+    return session
+
+
+def session_set_visibility(*, session_id, user, visibility: str) -> GameSession:
+    """Let the owner make a game public (spectators may watch) or private."""
+    if visibility not in GameSession.Visibility.values:
+        raise InvalidInput(
+            "Visibility must be private or public.",
+            details={"visibility": [f'"{visibility}" is not a valid choice.']},
+        )
+    session = session_get(user=user, session_id=session_id)
+    if session.owner_id != user.pk:
+        raise NotFound("No such game.", details={"session": str(session_id)})
+    GameSession.objects.filter(pk=session.pk).update(
+        visibility=visibility, version=F("version") + 1, updated=timezone.now()
+    )
+    session.refresh_from_db()
+    return session
+
+
+def _fingerprint(session_id, action, expected_turn) -> str:
+    text = agents.canonical_json(
+        {"session": str(session_id), "action": action, "expected_turn": expected_turn}
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _ending_of(data: dict) -> tuple[str, str]:
+    """(ending id, ending kind) of a state's data; empty strings while active."""
+    ending = data.get("ending")
+    if isinstance(ending, dict):
+        return str(ending.get("id", "")), str(ending.get("kind", ""))
+    if isinstance(ending, str):
+        return ending, ""
+    return "", ""
+
+
+def _check_turn_input(action, expected_turn, idempotency_key):
+    if not isinstance(action, dict):
+        raise InvalidInput(
+            "The action must be a JSON object.",
+            details={"action": ["Expected an object."]},
+        )
+    if isinstance(expected_turn, bool) or not isinstance(expected_turn, int):
+        raise InvalidInput(
+            "expected_turn must be the number of the game's current turn.",
+            details={"expected_turn": ["Not an integer."]},
+        )
+    if idempotency_key is not None and not (
+        0 < len(idempotency_key) <= IDEMPOTENCY_KEY_MAX
+    ):
+        raise InvalidInput(
+            f"An Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} characters.",
+            details={"idempotency_key": ["Bad length."]},
+        )
+
+
+def turn_submit(
+    *,
+    session_id,
+    user,
+    action: dict,
+    expected_turn: int,
+    idempotency_key: str | None = None,
+) -> TurnResult:
+    """Play one turn of a game: the whole turn commits, or nothing does.
+
+    ``expected_turn`` is the turn number the client last saw (the session's
+    current ``turn``); the new turn is numbered one higher.
+    """
+    _check_turn_input(action, expected_turn, idempotency_key)
+
+    with transaction.atomic():
+        # The row lock serialises submitters on PostgreSQL; SQLite's IMMEDIATE
+        # transactions do the same there. The version check in the UPDATE
+        # below still catches any writer that slipped past both.
+        session = session_get(user=user, session_id=session_id)
+        session = (
+            GameSession.objects.select_for_update()
+            .select_related("theme", "owner")
+            .get(pk=session.pk)
+        )
+        if session.owner_id != user.pk:
+            # Spectators of a public game may watch it, not play it.
+            raise NotFound("No such game.", details={"session": str(session_id)})
+
+        fingerprint = _fingerprint(session.pk, action, expected_turn)
+        if idempotency_key is not None:
+            stored = (
+                IdempotencyKey.objects.select_related("turn")
+                .filter(user=user, key=idempotency_key)
+                .first()
+            )
+            if stored is not None:
+                if stored.fingerprint != fingerprint or stored.turn is None:
+                    metrics.record_turn_refused("idempotency_conflict")
+                    raise IdempotencyConflict(
+                        details={"idempotency_key": idempotency_key}
+                    )
+                return TurnResult(
+                    turn=stored.turn,
+                    session=session,
+                    replayed=True,
+                    payload=stored.response_body,
+                )
+
+        if session.status != GameSession.Status.ACTIVE:
+            metrics.record_turn_refused("game_over")
+            raise GameOver(
+                details={"status": session.status, "ending": session.ending or None}
+            )
+        if expected_turn != session.turn_number:
+            metrics.record_turn_refused("stale")
+            raise StaleTurn(
+                f"expected_turn is {expected_turn} but the game is at turn "
+                f"{session.turn_number}.",
+                current_turn=session.turn_number,
+            )
+
+        state = agents.restore(theme_engine(session.theme), session.state)
+        started = time.perf_counter_ns()
+        try:
+            outcome = agents.resolve_turn(state, action)
+        except agents.ActionError as exc:
+            metrics.record_turn_refused("invalid")
+            field = getattr(exc, "field", None) or "action"
+            raise InvalidAction(
+                getattr(exc, "message", None) or str(exc), field=field
+            ) from exc
+        duration_us = (time.perf_counter_ns() - started) // 1000
+
+        data = outcome.state.data
+        record = outcome.record
+        number = session.turn_number + 1
+        new_state_hash = agents.state_hash(data)
+        new_chain_hash = agents.chain_hash(
+            session.head_chain_hash, action, new_state_hash
+        )
+        ending_id, ending_kind = _ending_of(data)
+        status = (
+            GameSession.Status.ACTIVE
+            if data.get("status", "active") == "active"
+            else GameSession.Status.ENDED
+        )
+
+        updated = GameSession.objects.filter(
+            pk=session.pk, version=session.version
+        ).update(
+            state=data,
+            turn_number=number,
+            head_chain_hash=new_chain_hash,
+            status=status,
+            ending=ending_id,
+            version=session.version + 1,
+            updated=timezone.now(),
+        )
+        if updated == 0:
+            metrics.record_turn_refused("stale")
+            current = GameSession.objects.values_list("turn_number", flat=True).get(
+                pk=session.pk
+            )
+            raise StaleTurn(current_turn=current)
+
+        turn = Turn.objects.create(
+            session=session,
+            number=number,
+            action=action,
+            record=record,
+            state_hash=new_state_hash,
+            chain_hash=new_chain_hash,
+            duration_us=duration_us,
+        )
+        session.refresh_from_db()
+        view = state_view(session, data)
+        payload = {
+            "session": str(session.pk),
+            "turn": number,
+            "status": session.status,
+            "record": record,
+            "view": view,
+        }
+        if idempotency_key is not None:
+            try:
+                with transaction.atomic():
+                    IdempotencyKey.objects.create(
+                        user=user,
+                        key=idempotency_key,
+                        session=session,
+                        fingerprint=fingerprint,
+                        turn=turn,
+                        response_status=201,
+                        response_body=payload,
+                    )
+            except IntegrityError as exc:
+                # The same key raced in for another game; this turn must not
+                # count as done under a key that answers for something else.
+                raise IdempotencyConflict(
+                    details={"idempotency_key": idempotency_key}
+                ) from exc
+
+        outcome_label = "ended" if status == GameSession.Status.ENDED else "played"
+        timings = record.get("timings_us") if isinstance(record, dict) else None
+
+        def after_commit():
+            metrics.record_turn_committed(
+                outcome=outcome_label, duration_us=duration_us, timings_us=timings
+            )
+            if status == GameSession.Status.ENDED:
+                metrics.record_ending(ending_kind or view_ending_kind(view))
+            broadcast_turn(payload)
+
+        transaction.on_commit(after_commit)
+
+    logger.info(
+        "turn session=%s turn=%s duration_us=%s outcome=%s ending=%s",
+        session.pk,
+        number,
+        duration_us,
+        outcome_label,
+        ending_id or "-",
+    )
+    return TurnResult(turn=turn, session=session, replayed=False, payload=payload)
+
+
+def view_ending_kind(view: dict) -> str:
+    ending = view.get("ending") if isinstance(view, dict) else None
+    return str(ending.get("kind", "")) if isinstance(ending, dict) else ""
+
+
+def user_register(*, username: str, password: str, email: str = ""):
+    """Create a player account, applying the site's password validators."""
+    User = get_user_model()
+    errors: dict[str, list[str]] = {}
+
+    username = (username or "").strip()
+    if not username:
+        errors["username"] = ["A username is required."]
+    elif len(username) > 150:
+        errors["username"] = ["At most 150 characters."]
+    else:
+        try:
+            UnicodeUsernameValidator()(username)
+        except ValidationError as exc:
+            errors["username"] = list(exc.messages)
+    if (
+        "username" not in errors
+        and User.objects.filter(username__iexact=username).exists()
+    ):
+        errors["username"] = ["That username is taken."]
+
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            errors["email"] = list(exc.messages)
+
+    if not password:
+        errors["password"] = ["A password is required."]
+    else:
+        try:
+            validate_password(password, User(username=username, email=email))
+        except ValidationError as exc:
+            errors["password"] = list(exc.messages)
+
+    if errors:
+        first_field = next(iter(errors))
+        raise InvalidInput(f"{first_field}: {errors[first_field][0]}", details=errors)
+
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                username=username, password=password, email=email
+            )
+    except IntegrityError as exc:
+        raise InvalidInput(
+            "username: That username is taken.",
+            details={"username": ["That username is taken."]},
+        ) from exc
