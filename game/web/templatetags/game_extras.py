@@ -1,0 +1,30 @@
+"""Small presentation helpers for the game templates: bar widths and id labels."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def percent(value, maximum, minimum=0):
+    """Width of a bar, 0-100, for a value within [minimum, maximum].
+
+    Returns an integer so the inline style never carries a locale-dependent
+    decimal separator.
+    """
+    try:
+        value, maximum, minimum = int(value), int(maximum), int(minimum)
+    except (TypeError, ValueError):
+        return 0
+    span = maximum - minimum
+    if span <= 0:
+        return 0
+    return max(0, min(100, (value - minimum) * 100 // span))
+
+
+@register.filter
+def humanize_id(value):
+    """Turn an identifier such as ``north_gate`` or ``npc:maren`` into words."""
+    if value is None:
+        return ""
+    return str(value).replace("_", " ").replace(":", " ")

@@ -1,0 +1,22 @@
+"""URL names of the browser pages; settings refer to login, lobby and landing."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("signup/", views.signup, name="signup"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("lobby/", views.lobby, name="lobby"),
+    path("games/new/", views.game_create, name="game_create"),
+    path("games/<uuid:session_id>/", views.game, name="game"),
+    path("games/<uuid:session_id>/screen/", views.game_screen, name="game_screen"),
+    path("games/<uuid:session_id>/turn/", views.game_turn, name="game_turn"),
+]

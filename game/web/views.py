@@ -1,0 +1,217 @@
+"""Browser pages: landing, sign-up, lobby, the game screen and turn submission.
+
+Views parse the request, call a service or selector, and render; game rules
+live in the engine and writes in ``game.services``.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from game import selectors, services
+from game.errors import GameError, GameOver, NotFound, StaleTurn
+
+from .forms import ChoiceForm, NewGameForm, SignupForm
+
+CHART_WIDTH = 200
+CHART_HEIGHT = 60
+
+
+@require_GET
+def landing(request):
+    return render(request, "landing.html")
+
+
+# Service error details name "password"; the form calls that field password1.
+_SIGNUP_FIELDS = {"username": "username", "password": "password1"}
+
+
+def _attach_errors(form, exc):
+    """Show a service's field errors beside the fields they concern."""
+    placed = False
+    for key, problems in exc.details.items():
+        field = _SIGNUP_FIELDS.get(key)
+        if field and isinstance(problems, list):
+            for problem in problems:
+                form.add_error(field, str(problem))
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("lobby")
+
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_register(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except GameError as exc:
+            _attach_errors(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, commander {user.get_username()}.")
+            return redirect("lobby")
+
+    status = 400 if form.is_bound else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+def _lobby_page(request, form, status=200):
+    context = {
+        "form": form,
+        "themes": form.themes,
+        "games": selectors.session_list_for_user(user=request.user),
+    }
+    return render(request, "game/lobby.html", context, status=status)
+
+
+def _new_game_form(data=None):
+    themes = list(selectors.theme_list())
+    form = NewGameForm(data, themes=themes)
+    form.themes = themes
+    return form
+
+
+@login_required
+@require_GET
+def lobby(request):
+    return _lobby_page(request, _new_game_form())
+
+
+@login_required
+@require_POST
+def game_create(request):
+    form = _new_game_form(request.POST)
+    if not form.is_valid():
+        return _lobby_page(request, form, status=400)
+
+    try:
+        session = services.session_create(
+            owner=request.user,
+            theme_slug=form.cleaned_data["theme"],
+            seed=form.cleaned_data["seed"],
+        )
+    except GameError as exc:
+        form.add_error(None, exc.message)
+        return _lobby_page(request, form, status=exc.status)
+
+    return redirect("game", session_id=session.id)
+
+
+def _session_or_404(request, session_id):
+    try:
+        return selectors.session_get(user=request.user, session_id=session_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _chart(name, values):
+    """An SVG polyline of one series, scaled into the chart box."""
+    low, high = min(values), max(values)
+    span = (high - low) or 1
+    steps = max(len(values) - 1, 1)
+    points = " ".join(
+        f"{i * CHART_WIDTH // steps},{CHART_HEIGHT - (v - low) * CHART_HEIGHT // span}"
+        for i, v in enumerate(values)
+    )
+    return {
+        "name": name,
+        "points": points,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "first": values[0],
+        "last": values[-1],
+        "low": low,
+        "high": high,
+        "turns": len(values),
+    }
+
+
+def _charts(view, records):
+    """One chart per named quantity that every turn's metrics snapshot carries."""
+    names = {item["id"]: item["name"] for item in view["metrics"]}
+    names.update({item["id"]: item["name"] for item in view["stockpiles"]})
+    names.update(
+        {
+            "structures": "Defences (total)",
+            "enemy_strength": "Enemy strength",
+            "tension": "Tension",
+        }
+    )
+    charts = []
+    for key, name in names.items():
+        values = [record.get("metrics", {}).get(key) for record in records]
+        if values and all(isinstance(value, int) for value in values):
+            charts.append(_chart(name, values))
+    return charts
+
+
+def _screen_context(request, session):
+    data = selectors.session_view(session)
+    view = data["view"]
+    records = [turn.record for turn in selectors.turn_list(session=session)]
+    context = {
+        "session": session,
+        "meta": data,
+        "view": view,
+        "log": records[::-1],
+        "is_owner": session.owner_id == request.user.pk,
+    }
+    if view.get("ending"):
+        context["charts"] = _charts(view, records)
+    return context
+
+
+@login_required
+@require_GET
+def game(request, session_id):
+    session = _session_or_404(request, session_id)
+    return render(request, "game/play.html", _screen_context(request, session))
+
+
+@login_required
+@require_GET
+def game_screen(request, session_id):
+    """The swappable part of the game page, fetched by the live-update script."""
+    session = _session_or_404(request, session_id)
+    return render(request, "game/_screen.html", _screen_context(request, session))
+
+
+@login_required
+@require_POST
+def game_turn(request, session_id):
+    form = ChoiceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the three options to give an order.")
+        return redirect("game", session_id=session_id)
+
+    try:
+        services.turn_submit(
+            session_id=session_id,
+            user=request.user,
+            action={"type": "choose", "option": form.cleaned_data["option"]},
+            expected_turn=form.cleaned_data["expected_turn"],
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except StaleTurn as exc:
+        messages.warning(
+            request,
+            f"The siege had already moved on to turn {exc.current_turn}, so that "
+            "order was not given. Here is the situation now.",
+        )
+    except GameOver:
+        messages.info(request, "This siege is over; no more orders can be given.")
+    except GameError as exc:
+        messages.error(request, f"That order was refused: {exc.message}")
+
+    return redirect("game", session_id=session_id)

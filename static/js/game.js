@@ -1,0 +1,150 @@
+// Live updates and keyboard shortcuts for the game screen.
+//
+// The page works without this script: options are plain form posts. With it,
+// turns played elsewhere (another tab, the API) appear without a reload, and
+// keys 1-3 choose an option.
+
+const root = document.getElementById("game-screen");
+const indicator = document.getElementById("live-indicator");
+const announcer = document.getElementById("live-announcer");
+
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 15000;
+
+let socket = null;
+let retryMs = RETRY_MIN_MS;
+let refreshing = null;
+let refreshAgain = false;
+let submitting = false;
+
+function currentScreen() {
+  return root.querySelector(".screen");
+}
+
+function pageTurn() {
+  const screen = currentScreen();
+  return screen ? Number(screen.dataset.turn) : 0;
+}
+
+function setIndicator(state, text) {
+  indicator.dataset.state = state;
+  indicator.querySelector(".live-text").textContent = text;
+}
+
+function announce(text) {
+  announcer.textContent = text;
+}
+
+// Fetches the server-rendered screen and swaps it in. Calls made while a fetch
+// is in flight collapse into one more fetch afterwards, so a burst of turns
+// never leaves the page behind the last one.
+async function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    try {
+      const response = await fetch(root.dataset.screenUrl, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      });
+      if (!response.ok) {
+        throw new Error(`screen fetch failed with ${response.status}`);
+      }
+      const before = pageTurn();
+      root.innerHTML = await response.text();
+      submitting = false;
+      const after = pageTurn();
+      if (after !== before) {
+        document.title = document.title.replace(/turn \d+/, `turn ${after}`);
+        announce(`Turn ${after} has been played.`);
+      }
+    } finally {
+      refreshing = null;
+    }
+  })();
+  await refreshing.catch(() => setIndicator("offline", "Offline"));
+  if (refreshAgain) {
+    refreshAgain = false;
+    await refresh();
+  }
+}
+
+function onMessage(event) {
+  let message;
+  try {
+    message = JSON.parse(event.data);
+  } catch {
+    return;
+  }
+  if (message.type !== "hello" && message.type !== "turn") {
+    return;
+  }
+  // A hello ahead of the page means turns were missed while disconnected; a
+  // turn ahead of the page (by one or by a gap) means the page is stale.
+  if (typeof message.turn === "number" && message.turn > pageTurn()) {
+    refresh();
+  }
+}
+
+function connect() {
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  const url = `${scheme}//${window.location.host}${root.dataset.wsPath}`;
+  setIndicator("connecting", "Connecting");
+  socket = new WebSocket(url);
+
+  socket.addEventListener("open", () => {
+    retryMs = RETRY_MIN_MS;
+    setIndicator("live", "Live");
+  });
+  socket.addEventListener("message", onMessage);
+  socket.addEventListener("close", () => {
+    setIndicator("offline", "Offline");
+    socket = null;
+    window.setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+  });
+}
+
+function typingInField(target) {
+  return target.closest("input, textarea, select, [contenteditable]") !== null;
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) {
+    return;
+  }
+  if (typingInField(event.target)) {
+    return;
+  }
+  const button = root.querySelector(`.option[data-key="${event.key}"]`);
+  if (button) {
+    event.preventDefault();
+    button.click();
+  }
+});
+
+// A second submit while the first is on its way would only be refused as
+// stale, so it is dropped here instead.
+root.addEventListener("submit", (event) => {
+  if (!event.target.matches("#options-form")) {
+    return;
+  }
+  if (submitting) {
+    event.preventDefault();
+    return;
+  }
+  submitting = true;
+});
+
+window.addEventListener("pageshow", (event) => {
+  // Coming back through the history cache must not leave the form locked.
+  if (event.persisted) {
+    submitting = false;
+  }
+});
+
+if (root) {
+  connect();
+}
