@@ -1,0 +1,154 @@
+"""Input validation and documented output shapes for the REST API.
+
+Input serializers refuse unknown fields so a misspelt key is an error rather
+than silently ignored; output serializers exist mainly to describe responses
+in the OpenAPI schema.
+"""
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+
+from game.models import GameSession, Theme, Turn
+from game.services import IDEMPOTENCY_KEY_MAX, SEED_MAX
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not declare."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+# -- input -------------------------------------------------------------------
+
+
+class RegisterInput(StrictSerializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=True)
+    password = serializers.CharField(write_only=True, trim_whitespace=False)
+    email = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SessionCreateInput(StrictSerializer):
+    theme = serializers.CharField(max_length=64, help_text="Theme slug.")
+    seed = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=SEED_MAX,
+        help_text="Leave out for a random seed.",
+    )
+
+
+class SessionUpdateInput(StrictSerializer):
+    visibility = serializers.ChoiceField(choices=GameSession.Visibility.choices)
+
+
+class TurnSubmitInput(StrictSerializer):
+    expected_turn = serializers.IntegerField(
+        min_value=0, help_text="The game's current turn, as the client last saw it."
+    )
+    action = serializers.DictField(
+        help_text='For example {"type": "choose", "option": 0}.'
+    )
+
+
+# -- output ------------------------------------------------------------------
+
+
+class ErrorDetail(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class ErrorResponse(serializers.Serializer):
+    error = ErrorDetail()
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.CharField()
+
+
+class ThemeOutput(serializers.ModelSerializer):
+    summary = serializers.SerializerMethodField()
+    turn_limit = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Theme
+        fields = ["slug", "version", "title", "summary", "turn_limit"]
+
+    def get_summary(self, theme) -> str:
+        return str(theme.data.get("summary", ""))
+
+    def get_turn_limit(self, theme) -> int | None:
+        limit = theme.data.get("turn_limit")
+        return limit if isinstance(limit, int) else None
+
+
+class ThemeRef(serializers.Serializer):
+    slug = serializers.CharField()
+    version = serializers.CharField()
+    title = serializers.CharField()
+
+
+class SessionMetaOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    owner = serializers.CharField()
+    theme = ThemeRef()
+    seed = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=GameSession.Status.choices)
+    turn = serializers.IntegerField()
+    ending = serializers.CharField(allow_null=True)
+    visibility = serializers.ChoiceField(choices=GameSession.Visibility.choices)
+    parent = serializers.UUIDField(allow_null=True)
+    fork_turn = serializers.IntegerField(allow_null=True)
+    head_chain_hash = serializers.CharField()
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+
+
+class SessionOutput(SessionMetaOutput):
+    view = serializers.DictField(help_text="The engine's client view of the state.")
+
+
+class TurnOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Turn
+        fields = [
+            "number",
+            "action",
+            "record",
+            "state_hash",
+            "chain_hash",
+            "duration_us",
+            "created",
+        ]
+
+
+class TurnSubmitOutput(serializers.Serializer):
+    session = serializers.UUIDField()
+    turn = serializers.IntegerField(help_text="Number of the turn just played.")
+    status = serializers.ChoiceField(choices=GameSession.Status.choices)
+    record = serializers.DictField(help_text="The engine's record of the turn.")
+    view = serializers.DictField(help_text="The client view after the turn.")
+
+
+class TicketOutput(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds the ticket stays valid.")
+
+
+IDEMPOTENCY_HELP = (
+    f"Optional client-chosen key (1-{IDEMPOTENCY_KEY_MAX} characters). "
+    "Repeating a request with the same key returns the stored response "
+    "instead of playing another turn."
+)

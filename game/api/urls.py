@@ -1,0 +1,49 @@
+"""URL map of the REST API, mounted under /api/v1/."""
+
+from django.urls import path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+from rest_framework_simplejwt.views import (
+    TokenObtainPairView,
+    TokenRefreshView,
+    TokenVerifyView,
+)
+
+from game.api import views
+
+urlpatterns = [
+    path("auth/register/", views.RegisterView.as_view(), name="api-register"),
+    path("auth/token/", TokenObtainPairView.as_view(), name="api-token"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="api-token-refresh"),
+    path("auth/token/verify/", TokenVerifyView.as_view(), name="api-token-verify"),
+    path("themes/", views.ThemeListView.as_view(), name="api-themes"),
+    path("sessions/", views.SessionListView.as_view(), name="api-sessions"),
+    path(
+        "sessions/<uuid:session_id>/",
+        views.SessionDetailView.as_view(),
+        name="api-session",
+    ),
+    path(
+        "sessions/<uuid:session_id>/turns/",
+        views.TurnListView.as_view(),
+        name="api-turns",
+    ),
+    path(
+        "sessions/<uuid:session_id>/turns/<int:number>/",
+        views.TurnDetailView.as_view(),
+        name="api-turn",
+    ),
+    path("ws-tickets/", views.WsTicketView.as_view(), name="api-ws-tickets"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    path(
+        "redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
+    ),
+]

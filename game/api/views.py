@@ -1,0 +1,198 @@
+"""REST endpoints: each parses input, calls a service or selector, and renders."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from game import selectors, services
+from game.api import serializers as s
+from game.tickets import ticket_issue
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorResponse, description="Invalid input."),
+    401: OpenApiResponse(s.ErrorResponse, description="Not authenticated."),
+    404: OpenApiResponse(s.ErrorResponse, description="No such game or turn."),
+}
+
+
+def _errors(*codes):
+    return {code: ERRORS[code] for code in codes}
+
+
+def _parsed(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=s.RegisterInput,
+        responses={201: s.UserOutput, **_errors(400)},
+        summary="Create a player account",
+        tags=["auth"],
+    )
+    def post(self, request):
+        data = _parsed(s.RegisterInput, request)
+        user = services.user_register(
+            username=data["username"], password=data["password"], email=data["email"]
+        )
+        return Response(
+            {"id": user.pk, "username": user.get_username(), "email": user.email},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ThemeListView(GenericAPIView):
+    serializer_class = s.ThemeOutput
+    pagination_class = None
+
+    @extend_schema(
+        responses={200: s.ThemeOutput(many=True), **_errors(401)},
+        summary="Themes a new game can start on",
+        tags=["themes"],
+    )
+    def get(self, request):
+        themes = selectors.theme_list()
+        return Response(s.ThemeOutput(themes, many=True).data)
+
+
+class SessionListView(GenericAPIView):
+    serializer_class = s.SessionMetaOutput
+
+    @extend_schema(
+        responses={200: s.SessionMetaOutput(many=True), **_errors(401)},
+        summary="My games, most recently played first",
+        tags=["sessions"],
+    )
+    def get(self, request):
+        sessions = selectors.session_list_for_user(user=request.user)
+        page = self.paginate_queryset(sessions)
+        return self.get_paginated_response(
+            [selectors.session_meta(session) for session in page]
+        )
+
+    @extend_schema(
+        request=s.SessionCreateInput,
+        responses={201: s.SessionOutput, **_errors(400, 401)},
+        summary="Start a game",
+        tags=["sessions"],
+    )
+    def post(self, request):
+        data = _parsed(s.SessionCreateInput, request)
+        session = services.session_create(
+            owner=request.user, theme_slug=data["theme"], seed=data.get("seed")
+        )
+        return Response(selectors.session_view(session), status=status.HTTP_201_CREATED)
+
+
+class SessionDetailView(APIView):
+    @extend_schema(
+        responses={200: s.SessionOutput, **_errors(401, 404)},
+        summary="A game and the client view of its current state",
+        tags=["sessions"],
+    )
+    def get(self, request, session_id):
+        session = selectors.session_get(user=request.user, session_id=session_id)
+        return Response(selectors.session_view(session))
+
+    @extend_schema(
+        request=s.SessionUpdateInput,
+        responses={200: s.SessionOutput, **_errors(400, 401, 404)},
+        summary="Make a game public (spectators may watch) or private",
+        tags=["sessions"],
+    )
+    def patch(self, request, session_id):
+        data = _parsed(s.SessionUpdateInput, request)
+        session = services.session_set_visibility(
+            session_id=session_id, user=request.user, visibility=data["visibility"]
+        )
+        return Response(selectors.session_view(session))
+
+
+class TurnListView(GenericAPIView):
+    serializer_class = s.TurnOutput
+
+    @extend_schema(
+        responses={200: s.TurnOutput(many=True), **_errors(401, 404)},
+        summary="Turns played so far, in order",
+        tags=["turns"],
+    )
+    def get(self, request, session_id):
+        session = selectors.session_get(user=request.user, session_id=session_id)
+        page = self.paginate_queryset(selectors.turn_list(session=session))
+        return self.get_paginated_response(s.TurnOutput(page, many=True).data)
+
+    @extend_schema(
+        request=s.TurnSubmitInput,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description=s.IDEMPOTENCY_HELP,
+            )
+        ],
+        responses={
+            201: s.TurnSubmitOutput,
+            **_errors(400, 401, 404),
+            409: OpenApiResponse(
+                s.ErrorResponse,
+                description="Stale expected_turn (details.current_turn) or the "
+                "game has ended.",
+            ),
+            422: OpenApiResponse(
+                s.ErrorResponse,
+                description="Idempotency-Key reused for a different request.",
+            ),
+        },
+        summary="Play the next turn",
+        tags=["turns"],
+    )
+    def post(self, request, session_id):
+        data = _parsed(s.TurnSubmitInput, request)
+        result = services.turn_submit(
+            session_id=session_id,
+            user=request.user,
+            action=data["action"],
+            expected_turn=data["expected_turn"],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        response = Response(result.payload, status=status.HTTP_201_CREATED)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class TurnDetailView(APIView):
+    @extend_schema(
+        responses={200: s.TurnOutput, **_errors(401, 404)},
+        summary="One played turn with its full record",
+        tags=["turns"],
+    )
+    def get(self, request, session_id, number):
+        session = selectors.session_get(user=request.user, session_id=session_id)
+        turn = selectors.turn_get(session=session, number=number)
+        return Response(s.TurnOutput(turn).data)
+
+
+class WsTicketView(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: s.TicketOutput, **_errors(401)},
+        summary="A one-use ticket for opening /ws/sessions/<id>/?ticket=...",
+        tags=["auth"],
+    )
+    def post(self, request):
+        ticket, seconds = ticket_issue(user=request.user)
+        return Response(
+            {"ticket": ticket, "expires_in": seconds}, status=status.HTTP_201_CREATED
+        )

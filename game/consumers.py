@@ -1,0 +1,97 @@
+"""Streams a session's committed turns to its owner and, if public, spectators.
+
+The socket is read-only: clients fetch and submit over REST, and use the turn
+number in each message to notice gaps and re-fetch.
+"""
+
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from game import metrics, selectors
+from game.broadcast import session_group
+from game.errors import NotFound
+
+logger = logging.getLogger(__name__)
+
+# Close codes in the application range (4000-4999), mirroring HTTP statuses.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+# A chatty client gets cut off rather than allowed to tie up the worker.
+MAX_CLIENT_MESSAGES = 120
+
+
+@database_sync_to_async
+def _visible_session(user, session_id):
+    try:
+        session = selectors.session_get(user=user, session_id=session_id)
+    except NotFound:
+        return None
+    return {"id": str(session.id), "turn": session.turn_number}
+
+
+class SessionConsumer(AsyncJsonWebsocketConsumer):
+    group = None
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        session = await _visible_session(user, session_id)
+        if session is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+
+        self.group = session_group(session_id)
+        self.received = 0
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        metrics.WS_CONNECTIONS.inc()
+        await self.send_json(
+            {"type": "hello", "session": session["id"], "turn": session["turn"]}
+        )
+
+    async def disconnect(self, code):
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            metrics.WS_CONNECTIONS.dec()
+            self.group = None
+
+    async def receive_json(self, content, **kwargs):
+        self.received += 1
+        if self.received > MAX_CLIENT_MESSAGES:
+            await self.close(code=4429)
+            return
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "read_only",
+                    "message": "This socket only streams turns; "
+                    'send {"type": "ping"} or use the REST API.',
+                }
+            )
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Malformed frames are answered, not allowed to crash the consumer.
+        if text_data is None:
+            await self.send_json(
+                {"type": "error", "code": "bad_frame", "message": "Send JSON text."}
+            )
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.send_json(
+                {"type": "error", "code": "bad_frame", "message": "Send JSON text."}
+            )
+            return
+        await self.receive_json(content, **kwargs)
+
+    async def turn_message(self, event):
+        await self.send_json(event["message"])

@@ -1,0 +1,98 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+import logging
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """The process is alive and serving; checks nothing beyond that."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check_cache():
+    key = f"readyz:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=10)
+    if cache.get(key) != "1":
+        raise RuntimeError("value written was not read back")
+    cache.delete(key)
+
+
+async def _layer_round_trip(layer):
+    channel = await layer.new_channel("readyz.")
+    await layer.send(channel, {"type": "readyz.ping"})
+    message = await layer.receive(channel)
+    if message.get("type") != "readyz.ping":
+        raise RuntimeError("channel layer returned a different message")
+
+
+def _check_channel_layer():
+    layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("no channel layer configured")
+    async_to_sync(_layer_round_trip)(layer)
+
+
+def _check_broker():
+    # Imported here so that the probe module loads even where Celery does not.
+    from fortress_site.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+def _broker_configured() -> bool:
+    url = getattr(settings, "CELERY_BROKER_URL", "") or ""
+    return (
+        bool(url)
+        and not url.startswith("memory://")
+        and not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
+    )
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Every backing service answers; 503 naming the ones that do not."""
+    checks = {
+        "database": _check_database,
+        "cache": _check_cache,
+        "channel_layer": _check_channel_layer,
+    }
+    if _broker_configured():
+        checks["broker"] = _check_broker
+
+    results = {}
+    failed = []
+    for name, check in checks.items():
+        try:
+            check()
+        except Exception as exc:
+            logger.warning("readiness check %s failed: %s", name, exc)
+            results[name] = {"status": "fail", "error": str(exc) or type(exc).__name__}
+            failed.append(name)
+        else:
+            results[name] = {"status": "ok"}
+
+    body = {"status": "fail" if failed else "ok", "checks": results}
+    if failed:
+        body["failed"] = failed
+    return JsonResponse(body, status=503 if failed else 200)
