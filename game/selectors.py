@@ -148,3 +148,66 @@ def turn_get(*, session: GameSession, number: int) -> Turn:
             details={"turn": number},
         )
     return turn
+
+
+def session_by_id(session_id) -> GameSession:
+    """Any session by id, with no access check: for operators' tools only."""
+    pk = _parse_uuid(session_id)
+    session = (
+        GameSession.objects.select_related("theme", "owner").filter(pk=pk).first()
+        if pk is not None
+        else None
+    )
+    if session is None:
+        raise NotFound("No such game.", details={"session": str(session_id)})
+    return session
+
+
+def session_verify(session: GameSession) -> dict:
+    """Replay a stored game through the engine and compare it turn by turn.
+
+    Returns {"ok", "turns", "first_bad_turn", "reason"}; the first bad turn is
+    the earliest whose stored action, state hash or chain hash disagrees with
+    the replay (0 means the initial state itself).
+    """
+    theme = theme_engine(session.theme)
+    turns = list(turn_list(session=session))
+    report = {"ok": True, "turns": len(turns), "first_bad_turn": None, "reason": ""}
+
+    def bad(number, reason):
+        report.update(ok=False, first_bad_turn=number, reason=reason)
+        return report
+
+    for expected, turn in enumerate(turns, start=1):
+        if turn.number != expected:
+            return bad(expected, f"turn {expected} is missing")
+
+    initial = agents.new_game(theme, session.seed)
+    prev_chain = agents.state_hash(initial.data)
+    if not turns and session.head_chain_hash != prev_chain:
+        return bad(0, "head chain hash differs from the initial state's hash")
+
+    recordings = [(turn.record or {}).get("recordings") or [] for turn in turns]
+    try:
+        replayed = agents.replay(
+            theme,
+            session.seed,
+            [turn.action for turn in turns],
+            recordings if any(recordings) else None,
+        )
+    except agents.ActionError as exc:
+        number = getattr(exc, "turn", None) or 0
+        return bad(number, f"stored action is not valid: {exc}")
+
+    for turn, again in zip(turns, replayed, strict=False):
+        stored_chain = agents.chain_hash(prev_chain, turn.action, turn.state_hash)
+        if turn.state_hash != again["state_hash"]:
+            return bad(turn.number, "state hash differs from the replay")
+        if turn.chain_hash != again["chain_hash"] or turn.chain_hash != stored_chain:
+            return bad(turn.number, "chain hash differs from the replay")
+        prev_chain = turn.chain_hash
+    if len(replayed) != len(turns):
+        return bad(min(len(replayed), len(turns)) + 1, "replay length differs")
+    if turns and session.head_chain_hash != turns[-1].chain_hash:
+        return bad(turns[-1].number, "session head differs from the last turn")
+    return report
