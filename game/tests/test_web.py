@@ -1,0 +1,291 @@
+"""The browser pages through Django's test client: pages, forms and redirects."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from game import selectors, services
+from game.models import GameSession, Turn
+
+PASSWORD = "siege-engine-47"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def themes():
+    return services.theme_sync_builtin()
+
+
+@pytest.fixture
+def theme_slug(themes):
+    return themes[0].slug
+
+
+@pytest.fixture
+def player():
+    return services.user_register(username="aldric", password=PASSWORD)
+
+
+@pytest.fixture
+def rival():
+    return services.user_register(username="morwen", password=PASSWORD)
+
+
+@pytest.fixture
+def player_client(client, player):
+    client.force_login(player)
+    return client
+
+
+@pytest.fixture
+def game(player, theme_slug):
+    return services.session_create(owner=player, theme_slug=theme_slug, seed=7)
+
+
+def notices(response):
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_landing_explains_the_game_and_offers_sign_up(client):
+    response = client.get(reverse("landing"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "besieged stronghold" in body
+    assert reverse("signup") in body
+    assert reverse("login") in body
+
+
+def test_signup_creates_the_user_and_logs_them_in(client):
+    response = client.post(
+        reverse("signup"),
+        {"username": "beatrix", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("lobby")
+    user = get_user_model().objects.get(username="beatrix")
+    assert user.check_password(PASSWORD)
+    assert client.get(reverse("lobby")).context["user"] == user
+
+
+def test_signup_with_mismatched_passwords_shows_the_error_and_creates_nobody(client):
+    response = client.post(
+        reverse("signup"),
+        {"username": "beatrix", "password1": PASSWORD, "password2": "other-pass-99"},
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["password2"]
+    assert not get_user_model().objects.filter(username="beatrix").exists()
+
+
+def test_signup_with_a_taken_username_is_refused(client, player):
+    response = client.post(
+        reverse("signup"),
+        {"username": "aldric", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["username"]
+    assert get_user_model().objects.filter(username__iexact="aldric").count() == 1
+
+
+def test_login_page_logs_in_and_lands_in_the_lobby(client, player):
+    response = client.post(
+        reverse("login"), {"username": "aldric", "password": PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("lobby")
+
+
+def test_logout_is_a_post_and_returns_to_the_landing_page(player_client):
+    response = player_client.post(reverse("logout"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("landing")
+    assert player_client.get(reverse("lobby")).status_code == 302
+
+
+@pytest.mark.parametrize("name", ["lobby", "game_create"])
+def test_anonymous_visitor_is_sent_to_login(client, name):
+    response = client.get(reverse(name))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_anonymous_visitor_of_a_game_is_sent_to_login(client, game):
+    response = client.get(reverse("game", args=[game.id]))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_lobby_lists_only_my_games(player_client, player, rival, theme_slug):
+    mine = services.session_create(owner=player, theme_slug=theme_slug, seed=1)
+    theirs = services.session_create(owner=rival, theme_slug=theme_slug, seed=2)
+
+    response = player_client.get(reverse("lobby"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert reverse("game", args=[mine.id]) in body
+    assert str(theirs.id) not in body
+
+
+def test_lobby_offers_every_enabled_theme(player_client, themes):
+    response = player_client.get(reverse("lobby"))
+
+    choices = [value for value, _ in response.context["form"].fields["theme"].choices]
+    assert choices == [theme.slug for theme in selectors.theme_list()]
+    assert choices
+
+
+def test_new_game_redirects_to_its_game_page(player_client, player, theme_slug):
+    response = player_client.post(
+        reverse("game_create"), {"theme": theme_slug, "seed": "42"}
+    )
+
+    session = GameSession.objects.get(owner=player)
+    assert response.status_code == 302
+    assert response.url == reverse("game", args=[session.id])
+    assert session.seed == 42
+
+
+def test_new_game_without_a_seed_picks_one(player_client, player, theme_slug):
+    response = player_client.post(reverse("game_create"), {"theme": theme_slug})
+
+    assert response.status_code == 302
+    assert GameSession.objects.filter(owner=player).count() == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"theme": "atlantis"}, {"seed": "-3"}, {"seed": "many"}],
+    ids=["unknown theme", "negative seed", "non-numeric seed"],
+)
+def test_bad_new_game_input_shows_the_form_again(player_client, theme_slug, data):
+    data = {"theme": theme_slug, **data}
+
+    response = player_client.post(reverse("game_create"), data)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors
+    assert not GameSession.objects.exists()
+
+
+def test_game_page_shows_the_scene_and_three_options(player_client, game):
+    response = player_client.get(reverse("game", args=[game.id]))
+
+    assert response.status_code == 200
+    view = response.context["view"]
+    body = response.content.decode()
+    assert view["scene"]["title"] in body
+    assert body.count('name="option"') == 3
+    assert 'name="expected_turn" value="0"' in body
+    for option in view["scene"]["options"]:
+        assert f"{option['risk'].capitalize()} risk" in body
+
+
+def test_posting_an_option_advances_the_turn(player_client, game):
+    response = player_client.post(
+        reverse("game_turn", args=[game.id]), {"expected_turn": "0", "option": "1"}
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("game", args=[game.id])
+    game.refresh_from_db()
+    assert game.turn_number == 1
+    turn = Turn.objects.get(session=game)
+    assert turn.action == {"type": "choose", "option": 1}
+
+    page = player_client.get(response.url)
+    assert 'name="expected_turn" value="1"' in page.content.decode()
+    assert page.context["log"][0]["turn"] == 1
+
+
+def test_stale_expected_turn_shows_a_message_and_applies_nothing(player_client, game):
+    url = reverse("game_turn", args=[game.id])
+    player_client.post(url, {"expected_turn": "0", "option": "0"})
+
+    response = player_client.post(url, {"expected_turn": "0", "option": "2"})
+
+    assert response.status_code == 302
+    assert any("turn 1" in notice for notice in notices(response))
+    game.refresh_from_db()
+    assert game.turn_number == 1
+    assert Turn.objects.filter(session=game).count() == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"expected_turn": "0"}, {"expected_turn": "0", "option": "7"}, {}],
+    ids=["no option", "option out of range", "nothing"],
+)
+def test_malformed_turn_post_shows_a_message_and_applies_nothing(
+    player_client, game, data
+):
+    response = player_client.post(reverse("game_turn", args=[game.id]), data)
+
+    assert response.status_code == 302
+    assert notices(response)
+    game.refresh_from_db()
+    assert game.turn_number == 0
+
+
+def test_another_users_game_is_404(client, rival, game):
+    client.force_login(rival)
+
+    assert client.get(reverse("game", args=[game.id])).status_code == 404
+    assert client.get(reverse("game_screen", args=[game.id])).status_code == 404
+    response = client.post(
+        reverse("game_turn", args=[game.id]), {"expected_turn": "0", "option": "0"}
+    )
+    assert response.status_code == 404
+    game.refresh_from_db()
+    assert game.turn_number == 0
+
+
+def test_screen_fragment_is_the_swappable_part_only(player_client, game):
+    response = player_client.get(reverse("game_screen", args=[game.id]))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<div class="screen"')
+    assert "<html" not in body
+
+
+def _play_to_the_end(client, game):
+    url = reverse("game_turn", args=[game.id])
+    for _ in range(100):
+        game.refresh_from_db()
+        if game.status != GameSession.Status.ACTIVE:
+            return
+        client.post(url, {"expected_turn": str(game.turn_number), "option": "0"})
+    raise AssertionError("the game did not end within 100 turns")
+
+
+def test_ended_game_shows_the_ending_and_refuses_more_orders(player_client, game):
+    _play_to_the_end(player_client, game)
+
+    response = player_client.get(reverse("game", args=[game.id]))
+    body = response.content.decode()
+    ending = response.context["view"]["ending"]
+    assert ending["title"] in body
+    assert 'name="option"' not in body
+    for entry in ending["epilogue"]:
+        assert entry["name"] in body
+    assert response.context["charts"]
+    assert reverse("lobby") in body
+
+    turns = Turn.objects.filter(session=game).count()
+    refused = player_client.post(
+        reverse("game_turn", args=[game.id]),
+        {"expected_turn": str(game.turn_number), "option": "0"},
+    )
+    assert any("over" in notice for notice in notices(refused))
+    assert Turn.objects.filter(session=game).count() == turns
