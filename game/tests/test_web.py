@@ -53,7 +53,7 @@ def test_landing_explains_the_game_and_offers_sign_up(client):
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert "besieged stronghold" in body
+    assert "Hold the walls until relief arrives." in body
     assert reverse("signup") in body
     assert reverse("login") in body
 

@@ -10,6 +10,7 @@ const announcer = document.getElementById("live-announcer");
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15000;
+const FINAL_CLOSE_CODES = [4401, 4404];
 
 let socket = null;
 let retryMs = RETRY_MIN_MS;
@@ -99,9 +100,14 @@ function connect() {
     setIndicator("live", "Live");
   });
   socket.addEventListener("message", onMessage);
-  socket.addEventListener("close", () => {
+  socket.addEventListener("close", (event) => {
     setIndicator("offline", "Offline");
     socket = null;
+    // 4401 and 4404 mean this visitor may not watch this game; retrying
+    // would only be refused again.
+    if (FINAL_CLOSE_CODES.includes(event.code)) {
+      return;
+    }
     window.setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
   });
