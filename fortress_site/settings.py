@@ -79,6 +79,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # game.web is a package inside the game app, not an app itself,
+            # so its template library is registered here by name.
+            "libraries": {"game_extras": "game.web.templatetags.game_extras"},
         },
     },
 ]
