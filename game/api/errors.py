@@ -73,10 +73,9 @@ def exception_handler(exc, context):
         # known client errors are translated here.
         return None
 
-    code = next(
-        (c for cls, c in _CODES.items() if isinstance(exc, cls)),
-        getattr(exc, "default_code", "error"),
-    )
+    # Exact-type lookup, so that a library's subclass (simplejwt's
+    # InvalidToken) keeps its own more specific code.
+    code = _CODES.get(type(exc)) or getattr(exc, "default_code", "error")
     detail = getattr(exc, "detail", response.data)
     if isinstance(exc, exceptions.ValidationError):
         details = (

@@ -1,0 +1,124 @@
+"""The live turn stream at /ws/sessions/<id>/, with ticket authentication."""
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from fortress_site.asgi import application
+from game.tests.conftest import choose, start_game
+
+ORIGIN = [(b"origin", b"http://testserver")]
+
+
+def ticket_for(client) -> str:
+    response = client.post("/api/v1/ws-tickets/")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["expires_in"] > 0
+    return body["ticket"]
+
+
+def connect(session_id, ticket):
+    return WebsocketCommunicator(
+        application, f"/ws/sessions/{session_id}/?ticket={ticket}", headers=ORIGIN
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ticket_holder_receives_the_turn_a_rest_call_commits(as_ada, theme):
+    game = start_game(as_ada, theme)
+    ticket = ticket_for(as_ada)
+
+    async def scenario():
+        ws = connect(game["id"], ticket)
+        connected, _ = await ws.connect()
+        assert connected
+        hello = await ws.receive_json_from(timeout=5)
+        assert hello == {"type": "hello", "session": game["id"], "turn": 0}
+
+        response = await sync_to_async(choose)(as_ada, game["id"], 0)
+        assert response.status_code == 201
+
+        message = await ws.receive_json_from(timeout=5)
+        assert message["type"] == "turn"
+        assert message["turn"] == 1
+        assert message["session"] == game["id"]
+        assert message["record"] == response.json()["record"]
+        assert message["view"]["turn"] == 1
+
+        await ws.send_json_to({"type": "ping"})
+        assert await ws.receive_json_from(timeout=5) == {"type": "pong"}
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_works_only_once(as_ada, theme):
+    game = start_game(as_ada, theme)
+    ticket = ticket_for(as_ada)
+
+    async def scenario():
+        first = connect(game["id"], ticket)
+        assert (await first.connect())[0]
+        await first.disconnect()
+
+        second = connect(game["id"], ticket)
+        connected, code = await second.connect()
+        assert not connected
+        assert code == 4401
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_players_join_of_a_private_game_is_refused(as_ada, as_bram, theme):
+    game = start_game(as_ada, theme)
+    ticket = ticket_for(as_bram)
+
+    async def scenario():
+        ws = connect(game["id"], ticket)
+        connected, code = await ws.connect()
+        assert not connected
+        assert code == 4404
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_spectator_of_a_public_game_receives_turns(as_ada, as_bram, theme):
+    game = start_game(as_ada, theme)
+    as_ada.patch(
+        f"/api/v1/sessions/{game['id']}/", {"visibility": "public"}, format="json"
+    )
+    ticket = ticket_for(as_bram)
+
+    async def scenario():
+        ws = connect(game["id"], ticket)
+        assert (await ws.connect())[0]
+        await ws.receive_json_from(timeout=5)
+        await sync_to_async(choose)(as_ada, game["id"], 0)
+        message = await ws.receive_json_from(timeout=5)
+        assert (message["type"], message["turn"]) == ("turn", 1)
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connection_without_credentials_is_refused(as_ada, theme):
+    game = start_game(as_ada, theme)
+
+    async def scenario():
+        ws = WebsocketCommunicator(
+            application, f"/ws/sessions/{game['id']}/", headers=ORIGIN
+        )
+        connected, code = await ws.connect()
+        assert not connected
+        assert code == 4401
+
+    async_to_sync(scenario)()
+
+
+def test_ticket_request_needs_authentication(anonymous, db):
+    assert anonymous.post("/api/v1/ws-tickets/").status_code == 401
