@@ -14,16 +14,6 @@ from game.services import theme_sync_builtin
 PASSWORD = "siege-engine-47-tallow"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    # Tickets and throttles live in the cache; tests must not see each other's.
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def make_user(db):
     def make(username, **extra):
