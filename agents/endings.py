@@ -1,0 +1,52 @@
+"""Endings: immediate ones after every turn, final ones at the turn limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.conditions import holds
+from agents.templates import fill
+from agents.theme import Theme
+
+
+def check(theme: Theme, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The ending reached in this state, or None while the siege goes on."""
+    for ending in theme.immediate_endings:
+        if holds(data, ending["conditions"]):
+            return build(theme, data, ending)
+    if data["turn"] >= data["turn_limit"]:
+        for ending in theme.final_endings:
+            if holds(data, ending["conditions"]):
+                return build(theme, data, ending)
+    return None
+
+
+def fate_of(npc: dict[str, Any]) -> str:
+    if npc["status"] in ("dead", "deserted"):
+        return str(npc["status"])
+    return "wounded" if npc["status"] == "wounded" else "alive"
+
+
+def build(theme: Theme, data: dict[str, Any], ending: dict[str, Any]) -> dict[str, Any]:
+    epilogue = []
+    for nid in theme.npc_ids:
+        spec = theme.data["npcs"][nid]
+        fate = fate_of(data["npcs"][nid])
+        line = spec["fates"].get(fate) or spec["fates"]["alive"]
+        local = {"name": spec["name"], "role": spec["role"]}
+        epilogue.append(
+            {
+                "npc": nid,
+                "name": spec["name"],
+                "fate": fate,
+                "line": fill(line, data, theme.data, local),
+            }
+        )
+    return {
+        "id": ending["id"],
+        "title": ending["title"],
+        "kind": ending["kind"],
+        "text": fill(ending["text"], data, theme.data),
+        "closing": fill(ending["epilogue"], data, theme.data),
+        "epilogue": epilogue,
+    }

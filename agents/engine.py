@@ -1,0 +1,335 @@
+"""The turn pipeline: new games, turns, restoring and replaying."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from agents import (
+    characters,
+    director,
+    endings,
+    events,
+    judge,
+    narrator,
+    planner,
+    rules,
+)
+from agents import world as world_agent
+from agents.copying import clone
+from agents.errors import ActionError
+from agents.functions import REGISTRY, Ctx, arg_problem
+from agents.hashing import chain_hash, state_hash
+from agents.rng import Streams
+from agents.state import Outcome, State
+from agents.templates import fill
+from agents.theme import Theme
+
+ACTION_KEYS = {"choose": ("type", "option"), "order": ("type", "function", "args")}
+LATER_KINDS = ("gm_event", "free_text")
+DIFF_SECTIONS = (
+    "metrics",
+    "stockpiles",
+    "structures",
+    "npcs",
+    "enemy",
+    "world",
+    "flags",
+    "timers",
+)
+MAX_SEED = (1 << 63) - 1
+
+
+def new_game(theme: Theme, seed: int) -> State:
+    """The opening state of a game: the theme's starting numbers and a first scene."""
+    if type(seed) is not int or not -MAX_SEED - 1 <= seed <= MAX_SEED:
+        raise ActionError("seed must be an integer that fits in 64 bits", "seed")
+    spec = theme.data
+    data: dict[str, Any] = {
+        "theme": {"slug": theme.slug, "version": theme.version},
+        "seed": seed,
+        "turn": 0,
+        "turn_limit": spec["turn_limit"],
+        "status": "active",
+        "ending": None,
+        "metrics": {mid: m["start"] for mid, m in spec["metrics"].items()},
+        "stockpiles": {sid: s["start"] for sid, s in spec["stockpiles"].items()},
+        "structures": {
+            sid: {
+                "integrity": s["start"],
+                "max": s["max"],
+                "fire": 0,
+                "status": _status(s["start"], s["max"]),
+            }
+            for sid, s in spec["structures"].items()
+        },
+        "npcs": {
+            nid: {
+                "health": n["start"]["health"],
+                "loyalty": n["start"]["loyalty"],
+                "fatigue": n["start"]["fatigue"],
+                "status": "active" if n["start"]["health"] > 60 else "wounded",
+                "duty": n["start"]["duty"],
+                "away": 0,
+            }
+            for nid, n in spec["npcs"].items()
+        },
+        "enemy": {
+            "strength": spec["enemy"]["strength"],
+            "morale": spec["enemy"]["morale"],
+            "engines": spec["enemy"]["engines"],
+        },
+        "director": {
+            "tension": 10,
+            "phase": "buildup",
+            "threat_budget": 2,
+            "profile": spec["storyteller"],
+            "phase_turns": 0,
+        },
+        "world": {"weather": "clear", "ration": "full", "hunger": 0, "disease": 0},
+        "flags": {},
+        "timers": {},
+        "cooldowns": {},
+        "guards": {},
+        "scene": None,
+        "seen": [],
+        "narrated": [],
+        "prev_chain": None,
+        "last_action": None,
+    }
+    streams = Streams(seed, 0)
+    opening = fill(
+        streams("narrator").choice(spec["narrative"]["openings"]), data, spec
+    )
+    scene_id = events.draw(theme, data, streams)
+    data["scene"] = events.present(theme, data, scene_id, streams, prefix=opening)
+    return State(theme, data)
+
+
+def _status(integrity: int, maximum: int) -> str:
+    from agents.functions.helpers import structure_status
+
+    return structure_status(integrity, maximum)
+
+
+def restore(theme: Theme, data: dict[str, Any]) -> State:
+    """A State from data read back from storage (copied, so the caller keeps theirs)."""
+    if not isinstance(data, dict) or not isinstance(data.get("theme"), dict):
+        raise ValueError("state data must be an object with a theme")
+    pinned = data["theme"]
+    if pinned.get("slug") != theme.slug or pinned.get("version") != theme.version:
+        raise ValueError(
+            f"state belongs to theme {pinned.get('slug')} {pinned.get('version')}, "
+            f"not {theme.slug} {theme.version}"
+        )
+    return State(theme, clone(data))
+
+
+def check_action(state: State, action: Any) -> None:
+    """Raise ActionError unless the action can be played on this state."""
+    theme = state.theme
+    data = state.data
+    if not isinstance(action, dict):
+        raise ActionError("an action must be an object", "action")
+    if data["status"] != "active":
+        raise ActionError("the game has ended; no more actions are accepted", "action")
+    kind = action.get("type")
+    if kind in LATER_KINDS:
+        raise ActionError(f'"{kind}" actions are not supported yet', "type")
+    if kind not in ACTION_KEYS:
+        raise ActionError('type must be "choose" or "order"', "type")
+    for key in sorted(action):
+        if key not in ACTION_KEYS[kind]:
+            raise ActionError(f'unknown key "{key}" in a {kind} action', key)
+
+    if kind == "choose":
+        option = action.get("option")
+        count = len(data["scene"]["options"])
+        if type(option) is not int or not 0 <= option < count:
+            raise ActionError(
+                f"option must be an integer from 0 to {count - 1}", "option"
+            )
+        return
+
+    name = action.get("function")
+    if not isinstance(name, str) or name not in theme.player_orders:
+        raise ActionError(
+            f"function must be one of: {', '.join(theme.player_orders)}", "function"
+        )
+    fn = REGISTRY[name]
+    args = action.get("args", {})
+    problem = arg_problem(fn, args, theme)
+    if problem:
+        raise ActionError(problem[1], problem[0])
+    proposal = {"agent": "planner", "group": "player", "function": name, "args": args}
+    reason = judge.rule(data, theme, proposal, judge.Ledger(), data["turn"] + 1)
+    if reason != judge.OK:
+        field = (
+            "function"
+            if not fn.args or not reason.startswith("precondition")
+            else (f"args.{fn.args[0].name}")
+        )
+        raise ActionError(reason, field)
+
+
+def resolve_turn(
+    state: State, action: dict[str, Any], recordings: list[Any] | None = None
+) -> Outcome:
+    """Play one action; returns the next state and the turn record. Never mutates."""
+    check_action(state, action)
+    theme = state.theme
+    data = state.data
+    timings: dict[str, int] = {}
+    clock = time.perf_counter_ns
+
+    turn = data["turn"] + 1
+    streams = Streams(data["seed"], turn)
+    work = clone(data)
+    work["turn"] = turn
+    work["guards"] = {}
+    work["cooldowns"] = {k: v for k, v in work["cooldowns"].items() if v > turn}
+    played = data["scene"]
+    work["seen"].append(played["id"])
+
+    t = clock()
+    proposals = planner.plan(theme, data, action)
+    t, timings["planner"] = _lap(t)
+    wishes, dialogue = characters.react(theme, data, streams)
+    t, timings["characters"] = _lap(t)
+    threats = world_agent.act(theme, data, streams)
+    t, timings["world"] = _lap(t)
+
+    ctx = Ctx(work, theme, streams)
+    verdicts = rules.apply_all(ctx, proposals + wishes + threats, timings)
+    t = clock()
+
+    ending = endings.check(theme, work)
+    t, timings["endings"] = _lap(t)
+    if ending:
+        work["status"] = "ended"
+        work["ending"] = ending
+        work["scene"] = None
+        timings["director"] = timings["events"] = 0
+    else:
+        director.advance(theme, work, streams("director"))
+        t, timings["director"] = _lap(t)
+        scene_id = events.draw(theme, work, streams)
+        work["scene"] = events.present(theme, work, scene_id, streams)
+        t, timings["events"] = _lap(t)
+
+    roll = streams("narrator")
+    if action["type"] == "choose":
+        chosen = played["options"][action["option"]]
+        opening = chosen["text"]
+        scene_part: dict[str, Any] = {
+            "id": played["id"],
+            "title": played["title"],
+            "option": {"index": chosen["index"], "label": chosen["label"]},
+        }
+    else:
+        opening = narrator.order_text(
+            theme, work, REGISTRY[action["function"]].description, roll
+        )
+        scene_part = {"id": played["id"], "title": played["title"], "option": None}
+    narrative = narrator.tell(theme, work, opening, ctx.notes, roll)
+    if ending:
+        narrative.append(ending["text"])
+    atmosphere = narrator.atmosphere(theme, work, roll)
+    t, timings["narrator"] = _lap(t)
+
+    work["prev_chain"] = state.chain
+    work["last_action"] = clone(action)
+    new_hash = state_hash(work)
+    chain = chain_hash(state.chain, action, new_hash)
+    next_state = State(theme, work, new_hash)
+    next_state._chain = chain
+
+    record = {
+        "turn": turn,
+        "actor": "player",
+        "action": clone(action),
+        "scene": scene_part,
+        "proposals": verdicts,
+        "effects": effects_diff(data, work),
+        "narrative": narrative,
+        "dialogue": dialogue,
+        "atmosphere": atmosphere,
+        "director": {
+            "tension": work["director"]["tension"],
+            "phase": work["director"]["phase"],
+            "threat_budget": work["director"]["threat_budget"],
+        },
+        "next_scene": (
+            None
+            if ending
+            else {"id": work["scene"]["id"], "title": work["scene"]["title"]}
+        ),
+        "ending": ending,
+        "metrics": snapshot(theme, work),
+        "timings_us": timings,
+        "recordings": list(recordings or []),
+        "state_hash": new_hash,
+        "chain_hash": chain,
+    }
+    return Outcome(next_state, record)
+
+
+def _lap(start: int) -> tuple[int, int]:
+    now = time.perf_counter_ns()
+    return now, (now - start) // 1000
+
+
+def effects_diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for section in DIFF_SECTIONS:
+        _diff(old[section], new[section], section, out)
+    return out
+
+
+def _diff(
+    old: dict[str, Any], new: dict[str, Any], path: str, out: list[dict[str, Any]]
+) -> None:
+    for key in sorted(set(old) | set(new)):
+        a = old.get(key)
+        b = new.get(key)
+        where = f"{path}.{key}"
+        if isinstance(a, dict) or isinstance(b, dict):
+            _diff(a or {}, b or {}, where, out)
+        elif a != b:
+            out.append({"path": where, "from": a, "to": b})
+
+
+def snapshot(theme: Theme, data: dict[str, Any]) -> dict[str, int]:
+    out: dict[str, int] = dict(data["metrics"])
+    out.update(data["stockpiles"])
+    out["structures"] = sum(s["integrity"] for s in data["structures"].values())
+    out["enemy_strength"] = data["enemy"]["strength"]
+    out["tension"] = data["director"]["tension"]
+    return out
+
+
+def replay(
+    theme: Theme,
+    seed: int,
+    actions: list[dict[str, Any]],
+    recordings: list[Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Recompute hashes turn by turn; a bad action raises ActionError with `.turn`."""
+    state = new_game(theme, seed)
+    out = []
+    for index, action in enumerate(actions):
+        recorded = recordings[index] if recordings and index < len(recordings) else None
+        try:
+            outcome = resolve_turn(state, action, recorded)
+        except ActionError as exc:
+            exc.turn = index + 1
+            raise
+        state = outcome.state
+        out.append(
+            {
+                "turn": outcome.record["turn"],
+                "state_hash": outcome.record["state_hash"],
+                "chain_hash": outcome.record["chain_hash"],
+            }
+        )
+    return out

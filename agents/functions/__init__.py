@@ -1,0 +1,18 @@
+"""The safe functions, registered on import; `REGISTRY` maps names to entries."""
+
+from agents.functions import (  # noqa: F401  (importing registers them)
+    combat,
+    diplomacy,
+    economy,
+    environment,
+    morale,
+    npcs,
+    structures,
+    upkeep,
+    utility,
+)
+from agents.functions.context import Ctx
+from agents.functions.registry import REGISTRY, Arg, SafeFunction, arg_problem
+from agents.functions.upkeep import UPKEEP_ORDER
+
+__all__ = ["REGISTRY", "UPKEEP_ORDER", "Arg", "Ctx", "SafeFunction", "arg_problem"]

@@ -1,0 +1,145 @@
+"""The Narrator: the turn told in paragraphs, from the effects that really happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.rng import Stream
+from agents.templates import fill
+from agents.theme import Theme
+
+# Effect keys the rules can report, with a plain fallback for themes that
+# give no text of their own.
+EFFECT_KEYS: dict[str, str] = {
+    "structure_damaged": "{structure} takes damage.",
+    "structure_collapsed": "{structure} collapses.",
+    "structure_repaired": "Work crews restore {structure}.",
+    "structure_reinforced": "{structure} is made stronger.",
+    "structure_rebuilt": "{structure} rises again from its ruin.",
+    "fire_started": "Fire takes hold of {structure}.",
+    "fire_spread": "The fire leaps to {structure}.",
+    "fire_out": "The fire at {structure} dies.",
+    "assault_repelled": "The attack on {structure} is thrown back.",
+    "enemy_losses": "The enemy loses {amount} of its strength.",
+    "engine_destroyed": "A siege engine is wrecked; {amount} remain.",
+    "garrison_losses": "{amount} defenders are lost.",
+    "stock_lost": "{amount} of the {stockpile} is lost.",
+    "stock_gained": "{amount} {stockpile} is added to the stores.",
+    "raid_foiled": "Raiders come for the {stockpile} and leave with nothing.",
+    "morale_up": "Spirits lift.",
+    "morale_down": "Spirits sink.",
+    "npc_wounded": "{npc} is wounded.",
+    "npc_killed": "{npc} is dead.",
+    "npc_healed": "{npc} is back on their feet.",
+    "npc_rested": "{npc} rests at last.",
+    "npc_deserted": "{npc} is gone in the night.",
+    "npc_departed": "{npc} rides out for help.",
+    "npc_returned": "{npc} returns.",
+    "relief_called": "{npc} brings word that help is coming.",
+    "recruits": "{amount} townsfolk take up arms.",
+    "rations_changed": "Rations are set to {level}.",
+    "hunger": "Hunger gnaws at the garrison.",
+    "weather_changed": "The weather turns: {weather}.",
+    "disease_spread": "Sickness spreads.",
+    "disease_treated": "The sick are tended.",
+    "omen": "Something strange is seen, and everyone reads it differently.",
+    "parley": "{npc} speaks with the enemy under a white flag.",
+    "scouted": "{npc} comes back with news of the enemy camp.",
+}
+
+MAX_EFFECT_PARAGRAPHS = 8
+USED_MEMORY = 80
+# Small, constant notes are folded into their totals rather than repeated.
+SUMMED = ("enemy_losses", "garrison_losses", "morale_up", "morale_down", "hunger")
+
+
+def merge(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    order: list[tuple[str, str]] = []
+    for note in notes:
+        subject = str(
+            note.get("structure") or note.get("npc") or note.get("stockpile") or ""
+        )
+        key = (note["key"], subject)
+        if key in merged:
+            if "amount" in note:
+                if note["key"] == "engine_destroyed" or note["key"] == "hunger":
+                    merged[key]["amount"] = note["amount"]
+                else:
+                    merged[key]["amount"] = (
+                        merged[key].get("amount", 0) + note["amount"]
+                    )
+            continue
+        merged[key] = dict(note)
+        order.append(key)
+    # Morale up and down in one turn read as noise; keep only the net change.
+    up = merged.get(("morale_up", ""), {}).get("amount", 0)
+    down = merged.get(("morale_down", ""), {}).get("amount", 0)
+    if up and down:
+        keep = "morale_up" if up > down else "morale_down"
+        drop = "morale_down" if keep == "morale_up" else "morale_up"
+        merged[(keep, "")]["amount"] = abs(up - down)
+        order.remove((drop, ""))
+    return [merged[key] for key in order]
+
+
+def _pick(key: str, texts: list[str], used: list[str], roll: Stream) -> tuple[int, str]:
+    fresh = [i for i in range(len(texts)) if f"{key}:{i}" not in used]
+    index = roll.choice(fresh) if fresh else roll.below(len(texts))
+    return index, texts[index]
+
+
+def tell(
+    theme: Theme,
+    data: dict[str, Any],
+    opening: str,
+    notes: list[dict[str, Any]],
+    roll: Stream,
+) -> list[str]:
+    """Paragraphs for this turn; remembers which templates it used in `data`."""
+    paragraphs = [opening] if opening else []
+    effects = theme.data["narrative"].get("effects", {})
+    used = data.setdefault("narrated", [])
+    for note in merge(notes)[:MAX_EFFECT_PARAGRAPHS]:
+        key = note["key"]
+        texts = effects.get(key) or [EFFECT_KEYS[key]]
+        index, template = _pick(key, texts, used, roll)
+        used.append(f"{key}:{index}")
+        local = {k: v for k, v in note.items() if k != "key"}
+        paragraphs.append(fill(template, data, theme.data, local))
+    if len(used) > USED_MEMORY:
+        del used[: len(used) - USED_MEMORY]
+    return paragraphs
+
+
+def order_text(
+    theme: Theme, data: dict[str, Any], description: str, roll: Stream
+) -> str:
+    texts = theme.data["narrative"].get("order")
+    if not texts:
+        return description
+    return fill(roll.choice(texts), data, theme.data, {"description": description})
+
+
+def mood(theme: Theme, data: dict[str, Any]) -> str:
+    tension = data["director"]["tension"]
+    morale = data["metrics"][theme.roles["morale"]]
+    score = tension + max(0, 50 - morale)
+    if score < 25:
+        return "calm"
+    if score < 50:
+        return "tense"
+    if score < 80:
+        return "grim"
+    return "desperate"
+
+
+def atmosphere(theme: Theme, data: dict[str, Any], roll: Stream) -> dict[str, str]:
+    spec = theme.data["narrative"]["atmosphere"]
+    name = mood(theme, data)
+    return {
+        "mood": name,
+        "text": fill(spec["mood"][name], data, theme.data),
+        "sights": fill(roll.choice(spec["sights"]), data, theme.data),
+        "sounds": fill(roll.choice(spec["sounds"]), data, theme.data),
+    }

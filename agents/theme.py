@@ -1,0 +1,132 @@
+"""Theme packs: loading, validation and the compiled `Theme` the engine plays."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from agents.errors import ThemeError
+from agents.hashing import canonical_json, state_hash
+
+SCHEMA_PATH = Path(__file__).parent / "schema" / "theme.schema.json"
+THEMES_DIR = Path(__file__).parent / "themes"
+DEFAULT_GAS_PER_TURN = 20
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def json_path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class Theme:
+    """A validated theme with lookups precomputed for the hot path of a turn."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.data = data
+        self.slug: str = data["slug"]
+        self.version: str = data["version"]
+        self.title: str = data["title"]
+        self.content_hash = state_hash(data)
+        self.roles: dict[str, str] = dict(data["roles"])
+        self.npc_ids = sorted(data["npcs"])
+        self.structure_ids = sorted(data["structures"])
+        self.stockpile_ids = sorted(data["stockpiles"])
+        self.metric_ids = sorted(data["metrics"])
+        self.scenes: dict[str, dict[str, Any]] = {s["id"]: s for s in data["scenes"]}
+        self.scene_order = [s["id"] for s in data["scenes"]]
+        self.scenes_by_phase: dict[str, list[str]] = {
+            phase: [s["id"] for s in data["scenes"] if phase in s["phases"]]
+            for phase in ("buildup", "peak", "relax")
+        }
+        functions = data["functions"]
+        self.disabled = frozenset(functions.get("disabled", ()))
+        self.overrides: dict[str, dict[str, int]] = functions.get("overrides", {})
+        self.player_orders = [
+            name for name in functions["player_orders"] if name not in self.disabled
+        ]
+        self.gas_per_turn: int = functions.get("gas_per_turn", DEFAULT_GAS_PER_TURN)
+        self.immediate_endings = _ranked(data["endings"], "immediate")
+        self.final_endings = _ranked(data["endings"], "final")
+
+    def limits(
+        self, fn_name: str, gas: int, cooldown: int, per_turn: int
+    ) -> tuple[int, int, int]:
+        """(gas, cooldown, per_turn) for a function after the theme's overrides."""
+        tuned = self.overrides.get(fn_name)
+        if not tuned:
+            return gas, cooldown, per_turn
+        return (
+            tuned.get("gas", gas),
+            tuned.get("cooldown", cooldown),
+            tuned.get("per_turn", per_turn),
+        )
+
+    def __repr__(self) -> str:
+        return f"<Theme {self.slug} {self.version}>"
+
+
+def _ranked(endings: list[dict[str, Any]], when: str) -> list[dict[str, Any]]:
+    # Stable on ties: the first written of equal priority wins.
+    chosen = [e for e in endings if e["when"] == when]
+    return sorted(chosen, key=lambda e: -e["priority"])
+
+
+_CACHE: dict[str, Theme] = {}
+
+
+def load_theme(raw: Any) -> Theme:
+    """Validate and compile a raw theme; ThemeError lists every problem found."""
+    if not isinstance(raw, dict):
+        raise ThemeError([{"path": "", "message": "a theme must be a JSON object"}])
+    key = canonical_json(raw)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+
+    errors = [
+        {"path": json_path(err.absolute_path), "message": err.message}
+        for err in sorted(
+            _validator().iter_errors(raw), key=lambda e: json_path(e.absolute_path)
+        )
+    ]
+    if errors:
+        raise ThemeError(errors)
+
+    from agents.validation import cross_check
+
+    errors = cross_check(raw)
+    if errors:
+        raise ThemeError(errors)
+
+    # The engine keeps its own copy so later edits to `raw` cannot leak in.
+    theme = Theme(json.loads(key))
+    if len(_CACHE) > 32:
+        _CACHE.clear()
+    _CACHE[key] = theme
+    return theme
+
+
+def builtin_theme_data() -> dict[str, dict[str, Any]]:
+    """The raw packs shipped in agents/themes/, keyed by slug, in file order."""
+    packs: dict[str, dict[str, Any]] = {}
+    for path in sorted(THEMES_DIR.glob("*.json")):
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        packs[raw.get("slug", path.stem)] = raw
+    return packs
