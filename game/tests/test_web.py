@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils.html import escape
 
 from game import selectors, services
 from game.models import GameSession, Turn
@@ -184,7 +185,7 @@ def test_game_page_shows_the_scene_and_three_options(player_client, game):
     assert response.status_code == 200
     view = response.context["view"]
     body = response.content.decode()
-    assert view["scene"]["title"] in body
+    assert escape(view["scene"]["title"]) in body
     assert body.count('name="option"') == 3
     assert 'name="expected_turn" value="0"' in body
     for option in view["scene"]["options"]:
@@ -275,10 +276,10 @@ def test_ended_game_shows_the_ending_and_refuses_more_orders(player_client, game
     response = player_client.get(reverse("game", args=[game.id]))
     body = response.content.decode()
     ending = response.context["view"]["ending"]
-    assert ending["title"] in body
+    assert escape(ending["title"]) in body
     assert 'name="option"' not in body
     for entry in ending["epilogue"]:
-        assert entry["name"] in body
+        assert escape(entry["name"]) in body
     assert response.context["charts"]
     assert reverse("lobby") in body
 
