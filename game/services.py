@@ -31,7 +31,7 @@ from game.errors import (
     StaleTurn,
 )
 from game.models import GameSession, IdempotencyKey, Theme, Turn
-from game.selectors import session_get, state_view, theme_current, theme_engine
+from game.selectors import session_get, theme_current, theme_engine
 
 logger = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ def turn_submit(
             duration_us=duration_us,
         )
         session.refresh_from_db()
-        view = state_view(session, data)
+        view = agents.view(outcome.state)
         payload = {
             "session": str(session.pk),
             "turn": number,

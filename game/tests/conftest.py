@@ -14,6 +14,24 @@ from game.services import theme_sync_builtin
 PASSWORD = "siege-engine-47-tallow"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix, tmp_path_factory
+):
+    """Test on a SQLite file rather than shared-cache memory.
+
+    In shared-cache memory a second writer fails at once with "table is
+    locked" instead of waiting its turn as it does on the real WAL file, so
+    concurrency would be tested against the wrong behaviour.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if database["ENGINE"].endswith("sqlite3") and not test.get("NAME"):
+        test["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 @pytest.fixture
 def make_user(db):
     def make(username, **extra):
