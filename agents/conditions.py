@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any
 
 OPS = ("==", "!=", "<", "<=", ">", ">=", "in")
@@ -99,8 +101,11 @@ def _count(data: dict[str, Any], what: str) -> int:
 
 def holds(data: dict[str, Any], cond: Any) -> bool:
     """True when a condition (or a list of them, all required) holds."""
-    if isinstance(cond, list):
-        return all(holds(data, c) for c in cond)
+    if type(cond) is list:
+        for item in cond:
+            if not holds(data, item):
+                return False
+        return True
     if "any" in cond:
         return any(holds(data, c) for c in cond["any"])
     if "not" in cond:
@@ -125,3 +130,72 @@ def holds(data: dict[str, Any], cond: Any) -> bool:
     if op == ">":
         return bool(left > right)
     return bool(left >= right)
+
+
+Check = Callable[[dict[str, Any]], bool]
+
+
+def compile_condition(cond: Any) -> Check:
+    """A condition turned into a function of the state; same answers as holds()."""
+    if type(cond) is list:
+        parts = [compile_condition(c) for c in cond]
+        if not parts:
+            return _always
+        if len(parts) == 1:
+            return parts[0]
+        return lambda data: all(part(data) for part in parts)
+    if "any" in cond:
+        options = [compile_condition(c) for c in cond["any"]]
+        return lambda data: any(option(data) for option in options)
+    if "not" in cond:
+        inner = compile_condition(cond["not"])
+        return lambda data: not inner(data)
+    read = _reader(cond["ref"])
+    right = cond["value"]
+    op = cond["op"]
+    if op == "==":
+        return lambda data: bool(read(data) == right)
+    if op == "!=":
+        return lambda data: bool(read(data) != right)
+    if op == "in":
+        return lambda data: read(data) in right
+    compare = _ORDERING[op]
+
+    def ordered(data: dict[str, Any]) -> bool:
+        left = read(data)
+        return type(left) is type(right) and compare(left, right)
+
+    return ordered
+
+
+def _always(data: dict[str, Any]) -> bool:
+    return True
+
+
+_ORDERING: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _reader(ref: str) -> Callable[[dict[str, Any]], Any]:
+    parts = ref.split(".")
+    head = parts[0]
+    if head == "turn":
+        return lambda data: data["turn"]
+    if head in ("flags", "timers"):
+        name = parts[1]
+        return lambda data: data[head].get(name, 0)
+    if head == "seen":
+        scene = parts[1]
+        return lambda data: 1 if scene in data["seen"] else 0
+    if head == "count":
+        what = parts[1]
+        return lambda data: _count(data, what)
+    if len(parts) == 2:
+        a, b = parts
+        return lambda data: data[a][b]
+    a, b, c = parts
+    return lambda data: data[a][b][c]

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.conditions import holds
 from agents.templates import fill
 from agents.theme import Theme
 
 
 def check(theme: Theme, data: dict[str, Any]) -> dict[str, Any] | None:
     """The ending reached in this state, or None while the siege goes on."""
-    for ending in theme.immediate_endings:
-        if holds(data, ending["conditions"]):
+    for ending, check_ending in theme.immediate_checks:
+        if check_ending(data):
             return build(theme, data, ending)
     if data["turn"] >= data["turn_limit"]:
-        for ending in theme.final_endings:
-            if holds(data, ending["conditions"]):
+        for ending, check_ending in theme.final_checks:
+            if check_ending(data):
                 return build(theme, data, ending)
     return None
 

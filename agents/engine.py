@@ -16,7 +16,7 @@ from agents import (
     rules,
 )
 from agents import world as world_agent
-from agents.copying import clone
+from agents.copying import clone, fork
 from agents.errors import ActionError
 from agents.functions import REGISTRY, Ctx, arg_problem
 from agents.hashing import chain_hash, state_hash
@@ -184,9 +184,10 @@ def resolve_turn(
 
     turn = data["turn"] + 1
     streams = Streams(data["seed"], turn)
-    work = clone(data)
+    work = fork(data)
     work["turn"] = turn
     work["guards"] = {}
+    work["scene"] = data["scene"]
     work["cooldowns"] = {k: v for k, v in work["cooldowns"].items() if v > turn}
     played = data["scene"]
     work["seen"].append(played["id"])
@@ -264,7 +265,7 @@ def resolve_turn(
             if ending
             else {"id": work["scene"]["id"], "title": work["scene"]["title"]}
         ),
-        "ending": ending,
+        "ending": clone(ending),
         "metrics": snapshot(theme, work),
         "timings_us": timings,
         "recordings": list(recordings or []),
@@ -289,6 +290,8 @@ def effects_diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any
 def _diff(
     old: dict[str, Any], new: dict[str, Any], path: str, out: list[dict[str, Any]]
 ) -> None:
+    if old == new:
+        return
     for key in sorted(set(old) | set(new)):
         a = old.get(key)
         b = new.get(key)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.conditions import holds
 from agents.functions import REGISTRY
 from agents.rng import Streams
 from agents.templates import fill
@@ -27,7 +26,7 @@ def draw(theme: Theme, data: dict[str, Any], streams: Streams) -> str:
         scene = theme.scenes[sid]
         if scene.get("once") and sid in seen:
             return False
-        return holds(data, scene.get("requires", []))
+        return theme.scene_check[sid](data)
 
     candidates = [sid for sid in theme.scenes_by_phase[phase] if eligible(sid)]
     if not candidates:
@@ -35,9 +34,7 @@ def draw(theme: Theme, data: dict[str, Any], streams: Streams) -> str:
     if not candidates:
         # A deck played out still has to offer something: the oldest replays.
         candidates = [
-            sid
-            for sid in theme.scene_order
-            if holds(data, theme.scenes[sid].get("requires", []))
+            sid for sid in theme.scene_order if theme.scene_check[sid](data)
         ] or list(theme.scene_order)
     fresh = [sid for sid in candidates if sid not in seen]
     if fresh:
@@ -89,7 +86,7 @@ def present(
                 "index": index,
                 "label": option["label"],
                 "text": fill(option["text"], data, theme.data),
-                "costs": option_costs(theme, option["plan"]),
+                "costs": [dict(cost) for cost in theme.costs_of(scene_id, index)],
                 "risk": option["risk"],
                 "hint": fill(option["hint"], data, theme.data),
             }

@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 
+from agents.conditions import compile_condition
 from agents.errors import ThemeError
 from agents.hashing import canonical_json, state_hash
 
@@ -64,6 +65,31 @@ class Theme:
         self.gas_per_turn: int = functions.get("gas_per_turn", DEFAULT_GAS_PER_TURN)
         self.immediate_endings = _ranked(data["endings"], "immediate")
         self.final_endings = _ranked(data["endings"], "final")
+        self.scene_check = {
+            s["id"]: compile_condition(s.get("requires", [])) for s in data["scenes"]
+        }
+        self.tactics = [
+            (t, compile_condition(t.get("requires", [])))
+            for t in data["enemy"]["tactics"]
+        ]
+        self.immediate_checks = [
+            (e, compile_condition(e["conditions"])) for e in self.immediate_endings
+        ]
+        self.final_checks = [
+            (e, compile_condition(e["conditions"])) for e in self.final_endings
+        ]
+        self._costs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+
+    def costs_of(self, scene_id: str, option: int) -> list[dict[str, Any]]:
+        """An option's visible stock costs; plans are static, so computed once."""
+        key = (scene_id, option)
+        costs = self._costs.get(key)
+        if costs is None:
+            from agents.events import option_costs
+
+            plan = self.scenes[scene_id]["options"][option]["plan"]
+            costs = self._costs[key] = option_costs(self, plan)
+        return costs
 
     def limits(
         self, fn_name: str, gas: int, cooldown: int, per_turn: int

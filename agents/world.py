@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.conditions import holds
 from agents.copying import clone
 from agents.functions import UPKEEP_ORDER
 from agents.rng import Streams
@@ -18,9 +17,7 @@ def act(theme: Theme, data: dict[str, Any], streams: Streams) -> list[dict[str, 
     roll = streams("world")
     proposals: list[dict[str, Any]] = []
 
-    usable = [
-        t for t in theme.data["enemy"]["tactics"] if holds(data, t.get("requires", []))
-    ]
+    usable = [tactic for tactic, check in theme.tactics if check(data)]
     budget = data["director"]["threat_budget"]
     while budget > 0 and len(proposals) < MAX_TACTICS:
         affordable = [t for t in usable if t["cost"] <= budget]
