@@ -53,6 +53,11 @@ async function refresh() {
       if (!response.ok) {
         throw new Error(`screen fetch failed with ${response.status}`);
       }
+      // A redirect means the login has lapsed; the full page shows where to go.
+      if (response.redirected) {
+        window.location.reload();
+        return;
+      }
       const before = pageTurn();
       root.innerHTML = await response.text();
       submitting = false;
