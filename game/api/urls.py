@@ -1,6 +1,6 @@
 """URL map of the REST API, mounted under /api/v1/."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -46,4 +46,6 @@ urlpatterns = [
     path(
         "redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
     ),
+    # Last, so that a mistyped API path gets a JSON 404, not an HTML page.
+    re_path(r"^.*$", views.UnknownEndpointView.as_view(), name="api-unknown"),
 ]

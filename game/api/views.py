@@ -2,7 +2,7 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -196,3 +196,19 @@ class WsTicketView(APIView):
         return Response(
             {"ticket": ticket, "expires_in": seconds}, status=status.HTTP_201_CREATED
         )
+
+
+@extend_schema(exclude=True)
+class UnknownEndpointView(APIView):
+    """Answers any unmatched /api/v1/ path in the API's error shape."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def dispatch(self, request, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+        self.request = self.initialize_request(request, *args, **kwargs)
+        self.headers = self.default_response_headers
+        response = self.handle_exception(exceptions.NotFound("No such API endpoint."))
+        self.response = self.finalize_response(self.request, response)
+        return self.response

@@ -223,3 +223,18 @@ def test_idempotency_key_reused_for_another_request_is_refused(as_ada, theme):
     assert response.status_code == 422
     assert error_of(response)["code"] == "idempotency_key_reused"
     assert Turn.objects.filter(session_id=game["id"]).count() == 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/sessions/not-a-uuid/", "/api/v1/nowhere/", "/api/v1/sessions/x"]
+)
+def test_unknown_api_path_is_a_json_404(as_ada, path):
+    response = as_ada.get(path)
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+
+
+def test_unknown_game_id_is_404(as_ada):
+    response = as_ada.get("/api/v1/sessions/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"

@@ -124,9 +124,8 @@ class Command(BaseCommand):
         for paragraph in record.get("narrative", []):
             self.stdout.write(f"\n{paragraph}")
         for line in record.get("dialogue", []):
-            self.stdout.write(
-                f'  {line.get("name", line.get("npc"))}: "{line["line"]}"'
-            )
+            # Lines arrive already quoted by the narrator.
+            self.stdout.write(f"  {line.get('name', line.get('npc'))}: {line['line']}")
 
     def _show_ending(self, view):
         ending = view.get("ending") or {}
