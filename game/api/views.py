@@ -209,6 +209,9 @@ class UnknownEndpointView(APIView):
         self.args, self.kwargs = args, kwargs
         self.request = self.initialize_request(request, *args, **kwargs)
         self.headers = self.default_response_headers
-        response = self.handle_exception(exceptions.NotFound("No such API endpoint."))
+        message = "No such API endpoint."
+        if not request.path.endswith("/"):
+            message += f" API paths end with a slash: {request.path}/"
+        response = self.handle_exception(exceptions.NotFound(message))
         self.response = self.finalize_response(self.request, response)
         return self.response
