@@ -60,9 +60,11 @@ class _PostgresScratch:
         import psycopg
 
         self._psycopg = psycopg
-        self.admin_url = url
         self.name = f"fortress_browser_{uuid.uuid4().hex[:12]}"
         parts = urllib.parse.urlsplit(url)
+        # The database DATABASE_URL names need not exist (the test runner
+        # creates its own), so CREATE and DROP go through the maintenance one.
+        self.admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
         self.url = urllib.parse.urlunsplit(parts._replace(path="/" + self.name))
 
     def _execute(self, sql: str):

@@ -86,8 +86,11 @@ def test_playing_a_full_game_reaches_the_ending_and_its_epilogue(signed_up):
             break
         before = turn_number(page)
         page.locator(".option").first.click()
+        # The predicate can run while the next page is still arriving.
         page.wait_for_function(
-            f"Number(document.querySelector('.screen').dataset.turn) > {before}"
+            "before => { const screen = document.querySelector('.screen');"
+            " return screen !== null && Number(screen.dataset.turn) > before; }",
+            arg=before,
         )
     else:
         pytest.fail(f"no ending after {MAX_TURNS} turns")
