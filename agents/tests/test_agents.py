@@ -1,4 +1,4 @@
-"""The agents at work: Director pacing, scene drawing, NPC reactions, World, Narrator."""
+"""The agents at work: Director pacing, scene draw, NPC reactions, World, Narrator."""
 
 from __future__ import annotations
 
