@@ -1,0 +1,57 @@
+"""The packs shipped in agents/themes/ load, and seeded random games on them end."""
+
+from __future__ import annotations
+
+import pytest
+
+import agents
+from agents.rng import Stream
+
+PACKS = agents.builtin_theme_data()
+
+
+def test_lornhaven_ships_and_validates():
+    assert "lornhaven" in PACKS
+    theme = agents.load_theme(PACKS["lornhaven"])
+    assert theme.slug == "lornhaven"
+    assert len(theme.scenes) >= 20
+
+
+@pytest.mark.parametrize("slug", sorted(PACKS))
+def test_every_builtin_pack_validates(slug):
+    agents.load_theme(PACKS[slug])
+
+
+@pytest.mark.parametrize("slug", sorted(PACKS))
+def test_many_seeded_random_games_all_end_by_the_turn_limit(slug):
+    theme = agents.load_theme(PACKS[slug])
+    limit = theme.data["turn_limit"]
+    endings = set()
+    for seed in range(60):
+        state = agents.new_game(theme, seed)
+        roll = Stream(seed, 0, "policy")
+        while not state.ended:
+            option = roll.below(3)
+            state = agents.resolve_turn(
+                state, {"type": "choose", "option": option}
+            ).state
+            assert state.data["turn"] <= limit
+        endings.add(state.data["ending"]["id"])
+        assert agents.view(state)["ending"]["epilogue"]
+    # Random play should not funnel every game into one ending.
+    assert len(endings) >= 2
+
+
+@pytest.mark.parametrize("slug", sorted(PACKS))
+def test_a_builtin_game_replays_to_the_same_hashes(slug):
+    theme = agents.load_theme(PACKS[slug])
+    state = agents.new_game(theme, 2024)
+    actions, chains = [], []
+    roll = Stream(2024, 0, "policy")
+    while not state.ended:
+        action = {"type": "choose", "option": roll.below(3)}
+        outcome = agents.resolve_turn(state, action)
+        actions.append(action)
+        chains.append(outcome.record["chain_hash"])
+        state = outcome.state
+    assert [h["chain_hash"] for h in agents.replay(theme, 2024, actions)] == chains
