@@ -1,4 +1,4 @@
-"""Prints the safe-function catalogue as a Markdown table: `python -m agents.catalogue`."""
+"""The safe-function catalogue as a Markdown table: `python -m agents.catalogue`."""
 
 from __future__ import annotations
 

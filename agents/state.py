@@ -45,7 +45,7 @@ class State:
 
     @property
     def ended(self) -> bool:
-        return self.data["status"] != "active"
+        return bool(self.data["status"] != "active")
 
     def __repr__(self) -> str:
         return (

@@ -72,7 +72,7 @@ def add_stock(ctx: Ctx, sid: str, delta: int) -> int:
     before = stocks[sid]
     after = min(max(before + delta, 0), ctx.theme.data["stockpiles"][sid]["max"])
     stocks[sid] = after
-    return after - before
+    return int(after - before)
 
 
 def add_metric(ctx: Ctx, mid: str, delta: int) -> int:
@@ -81,7 +81,7 @@ def add_metric(ctx: Ctx, mid: str, delta: int) -> int:
     before = metrics[mid]
     after = min(max(before + delta, spec["min"]), spec["max"])
     metrics[mid] = after
-    return after - before
+    return int(after - before)
 
 
 def add_morale(ctx: Ctx, delta: int) -> int:
@@ -120,7 +120,7 @@ def damage_structure(ctx: Ctx, sid: str, amount: int) -> int:
         ctx.note(
             "structure_damaged", structure=_name(ctx, "structures", sid), amount=done
         )
-    return done
+    return int(done)
 
 
 def guard_of(ctx: Ctx, sid: str) -> int:
@@ -186,7 +186,7 @@ def hurt_enemy(ctx: Ctx, amount: int) -> int:
     lost = before - enemy["strength"]
     if lost:
         ctx.note("enemy_losses", amount=lost)
-    return lost
+    return int(lost)
 
 
 def shake_enemy(ctx: Ctx, amount: int) -> None:
