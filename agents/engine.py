@@ -292,13 +292,16 @@ def _diff(
 ) -> None:
     if old == new:
         return
-    for key in sorted(set(old) | set(new)):
+    keys = sorted(old) if old.keys() == new.keys() else sorted(old.keys() | new.keys())
+    for key in keys:
         a = old.get(key)
         b = new.get(key)
+        if a == b:
+            continue
         where = f"{path}.{key}"
-        if isinstance(a, dict) or isinstance(b, dict):
+        if type(a) is dict or type(b) is dict:
             _diff(a or {}, b or {}, where, out)
-        elif a != b:
+        else:
             out.append({"path": where, "from": a, "to": b})
 
 

@@ -159,3 +159,14 @@ def test_builtin_theme_data_lists_the_shipped_packs():
     assert list(packs) == sorted(packs) or len(packs) == 1
     for slug, raw in packs.items():
         assert raw["slug"] == slug
+
+
+def test_the_theme_schema_is_a_valid_json_schema():
+    import json
+
+    import jsonschema
+
+    from agents.theme import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.validators.validator_for(schema).check_schema(schema)
