@@ -34,6 +34,9 @@ def react(
             continue
         roll = streams(f"npc:{nid}")
         wish = _wish(theme, data, nid, roll)
+        # People know when a thing cannot be done again yet and do not ask.
+        if wish and data["cooldowns"].get(wish["function"], 0) > data["turn"] + 1:
+            wish = None
         if wish:
             proposals.append(wish)
         # Those with something to say or ask speak first; then a few others.

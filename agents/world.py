@@ -36,7 +36,8 @@ def act(theme: Theme, data: dict[str, Any], streams: Streams) -> list[dict[str, 
         )
 
     # Bad weather does not last for ever; clearing skies are the world's own doing.
-    if data["world"]["weather"] != "clear" and roll.chance(30):
+    turned = any(p["function"] == "change_weather" for p in proposals)
+    if not turned and data["world"]["weather"] != "clear" and roll.chance(30):
         proposals.append(
             {
                 "agent": "world",

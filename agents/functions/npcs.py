@@ -60,7 +60,6 @@ def _check_rest(data: Data, theme: Theme, args: Args) -> str | None:
     (npc(),),
     check=_check_rest,
     gas=1,
-    cooldown=1,
     per_turn=3,
     used_by=("events", "characters", "orders"),
 )
