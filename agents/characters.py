@@ -24,8 +24,12 @@ def mood_of(npc: dict[str, Any]) -> str:
 
 def react(
     theme: Theme, data: dict[str, Any], streams: Streams
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(proposals, dialogue) for this turn, read from the state before it changes."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """(proposals, dialogue, line keys used) for this turn.
+
+    Reads the state as it was before the turn; the caller remembers the line
+    keys so that nobody repeats themselves soon.
+    """
     proposals: list[dict[str, Any]] = []
     speakers: list[tuple[int, str]] = []
     for nid in theme.npc_ids:
@@ -44,23 +48,33 @@ def react(
         speakers.append((-urgency, nid))
 
     dialogue = []
+    used: list[str] = []
     for _, nid in sorted(speakers)[:MAX_SPEAKERS]:
-        line = _line(theme, data, nid, streams(f"npc:{nid}"))
-        if line:
-            dialogue.append(
-                {"npc": nid, "name": theme.data["npcs"][nid]["name"], "line": line}
-            )
-    return proposals, dialogue
+        spoken = _line(theme, data, nid, streams(f"npc:{nid}"))
+        if spoken:
+            key, line = spoken
+            used.append(key)
+            name = theme.data["npcs"][nid]["name"]
+            dialogue.append({"npc": nid, "name": name, "line": line})
+    return proposals, dialogue, used
 
 
-def _line(theme: Theme, data: dict[str, Any], nid: str, roll: Any) -> str | None:
+def _line(
+    theme: Theme, data: dict[str, Any], nid: str, roll: Any
+) -> tuple[str, str] | None:
     spec = theme.data["npcs"][nid]
     npc = data["npcs"][nid]
-    lines = spec["lines"].get(mood_of(npc)) or spec["lines"]["steady"]
+    mood = mood_of(npc)
+    lines = spec["lines"].get(mood)
+    if not lines:
+        mood, lines = "steady", spec["lines"]["steady"]
     if not lines:
         return None
+    said = data.get("narrated", ())
+    fresh = [i for i in range(len(lines)) if f"line:{nid}:{mood}:{i}" not in said]
+    index = roll.choice(fresh) if fresh else roll.below(len(lines))
     local = {"name": spec["name"], "role": spec["role"], "duty": npc["duty"]}
-    return fill(roll.choice(lines), data, theme.data, local)
+    return f"line:{nid}:{mood}:{index}", fill(lines[index], data, theme.data, local)
 
 
 def _wish(

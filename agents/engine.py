@@ -25,8 +25,13 @@ from agents.state import Outcome, State
 from agents.templates import fill
 from agents.theme import Theme
 
-ACTION_KEYS = {"choose": ("type", "option"), "order": ("type", "function", "args")}
-LATER_KINDS = ("gm_event", "free_text")
+ACTION_KEYS = {
+    "choose": ("type", "option"),
+    "order": ("type", "function", "args"),
+    "gm_event": ("type", "function", "args", "text"),
+}
+LATER_KINDS = ("free_text",)
+GM_TEXT_MAX = 500
 DIFF_SECTIONS = (
     "metrics",
     "stockpiles",
@@ -137,7 +142,7 @@ def check_action(state: State, action: Any) -> None:
     if kind in LATER_KINDS:
         raise ActionError(f'"{kind}" actions are not supported yet', "type")
     if kind not in ACTION_KEYS:
-        raise ActionError('type must be "choose" or "order"', "type")
+        raise ActionError('type must be "choose", "order" or "gm_event"', "type")
     for key in sorted(action):
         if key not in ACTION_KEYS[kind]:
             raise ActionError(f'unknown key "{key}" in a {kind} action', key)
@@ -152,24 +157,41 @@ def check_action(state: State, action: Any) -> None:
         return
 
     name = action.get("function")
-    if not isinstance(name, str) or name not in theme.player_orders:
-        raise ActionError(
-            f"function must be one of: {', '.join(theme.player_orders)}", "function"
-        )
-    fn = REGISTRY[name]
+    if kind == "order":
+        if not isinstance(name, str) or name not in theme.player_orders:
+            raise ActionError(
+                f"function must be one of: {', '.join(theme.player_orders)}", "function"
+            )
+    else:
+        _check_gm_event(theme, action)
+    fn = REGISTRY[str(name)]
     args = action.get("args", {})
     problem = arg_problem(fn, args, theme)
     if problem:
         raise ActionError(problem[1], problem[0])
-    proposal = {"agent": "planner", "group": "player", "function": name, "args": args}
+    group = "player" if kind == "order" else "gm"
+    proposal = {"agent": "planner", "group": group, "function": name, "args": args}
     reason = judge.rule(data, theme, proposal, judge.Ledger(), data["turn"] + 1)
     if reason != judge.OK:
-        field = (
-            "function"
-            if not fn.args or not reason.startswith("precondition")
-            else (f"args.{fn.args[0].name}")
-        )
+        field = "function"
+        if fn.args and reason.startswith("precondition"):
+            field = f"args.{fn.args[0].name}"
         raise ActionError(reason, field)
+
+
+def _check_gm_event(theme: Theme, action: dict[str, Any]) -> None:
+    """A game master may call any enabled function but upkeep, with a note."""
+    name = action.get("function")
+    fn = REGISTRY.get(name) if isinstance(name, str) else None
+    if fn is None or fn.category == "upkeep":
+        raise ActionError("function must name a safe function (not upkeep)", "function")
+    if name in theme.disabled:
+        raise ActionError(f"{name} is disabled in this theme", "function")
+    text = action.get("text", "")
+    if not isinstance(text, str) or len(text) > GM_TEXT_MAX:
+        raise ActionError(
+            f"text must be a string of at most {GM_TEXT_MAX} characters", "text"
+        )
 
 
 def resolve_turn(
@@ -195,7 +217,7 @@ def resolve_turn(
     t = clock()
     proposals = planner.plan(theme, data, action)
     t, timings["planner"] = _lap(t)
-    wishes, dialogue = characters.react(theme, data, streams)
+    wishes, dialogue, lines_used = characters.react(theme, data, streams)
     t, timings["characters"] = _lap(t)
     threats = world_agent.act(theme, data, streams)
     t, timings["world"] = _lap(t)
@@ -227,11 +249,15 @@ def resolve_turn(
             "title": played["title"],
             "option": {"index": chosen["index"], "label": chosen["label"]},
         }
+    elif action["type"] == "gm_event" and action.get("text"):
+        opening = action["text"]
+        scene_part = {"id": played["id"], "title": played["title"], "option": None}
     else:
         opening = narrator.order_text(
             theme, work, REGISTRY[action["function"]].description, roll
         )
         scene_part = {"id": played["id"], "title": played["title"], "option": None}
+    work["narrated"].extend(lines_used)
     narrative = narrator.tell(theme, work, opening, ctx.notes, roll)
     if ending:
         narrative.append(ending["text"])
@@ -247,7 +273,7 @@ def resolve_turn(
 
     record = {
         "turn": turn,
-        "actor": "player",
+        "actor": "gm" if action["type"] == "gm_event" else "player",
         "action": clone(action),
         "scene": scene_part,
         "proposals": verdicts,

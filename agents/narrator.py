@@ -48,7 +48,7 @@ EFFECT_KEYS: dict[str, str] = {
 }
 
 MAX_EFFECT_PARAGRAPHS = 8
-USED_MEMORY = 40
+USED_MEMORY = 48
 # Small, constant notes are folded into their totals rather than repeated.
 SUMMED = ("enemy_losses", "garrison_losses", "morale_up", "morale_down", "hunger")
 

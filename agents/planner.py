@@ -11,15 +11,18 @@ from agents.theme import Theme
 def plan(
     theme: Theme, data: dict[str, Any], action: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    if action["type"] == "order":
+    agent, group = "planner", "player"
+    if action["type"] == "gm_event":
+        agent = group = "gm"
+    if action["type"] in ("order", "gm_event"):
         calls = [{"fn": action["function"], "args": action.get("args", {})}]
     else:
         scene = theme.scenes[data["scene"]["id"]]
         calls = scene["options"][action["option"]]["plan"]
     return [
         {
-            "agent": "planner",
-            "group": "player",
+            "agent": agent,
+            "group": group,
             "function": call["fn"],
             "args": clone(call.get("args", {})),
         }

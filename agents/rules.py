@@ -9,7 +9,7 @@ from agents import judge
 from agents.errors import EngineError
 from agents.functions import REGISTRY, Ctx
 
-GROUP_ORDER = ("player", "characters", "world", "upkeep")
+GROUP_ORDER = ("gm", "player", "characters", "world", "upkeep")
 
 
 def apply_all(

@@ -109,7 +109,7 @@ def test_a_weary_npc_asks_to_rest_and_a_kind_one_heals(theme):
     data = copy.deepcopy(agents.new_game(theme, 1).data)
     data["npcs"]["cora"]["fatigue"] = 55  # weary: tired from 50
     data["npcs"]["ada"].update(health=40, status="wounded")
-    proposals, dialogue = characters.react(theme, data, Streams(1, 1))
+    proposals, dialogue, _ = characters.react(theme, data, Streams(1, 1))
     wishes = {(p["agent"], p["function"]) for p in proposals}
     assert ("npc:cora", "rest_npc") in wishes
     assert dialogue and all("{" not in d["line"] for d in dialogue)
@@ -123,7 +123,7 @@ def test_kind_npcs_propose_healing_the_most_hurt(theme):
     data["npcs"]["ada"].update(health=40, status="wounded")
     found = False
     for seed in range(20):
-        proposals, _ = characters.react(theme, data, Streams(seed, 1))
+        proposals, _, _ = characters.react(theme, data, Streams(seed, 1))
         if {
             "agent": "npc:cora",
             "group": "characters",
@@ -139,7 +139,7 @@ def test_low_loyalty_leads_to_doubt_and_then_desertion(theme):
     data["npcs"]["bram"]["loyalty"] = 30
     lines = set()
     for seed in range(20):
-        _, dialogue = characters.react(theme, data, Streams(seed, 1))
+        _, dialogue, _ = characters.react(theme, data, Streams(seed, 1))
         lines |= {d["line"] for d in dialogue if d["npc"] == "bram"}
     assert lines == {"Bram Coil mutters about his wages."}
 
@@ -158,7 +158,7 @@ def test_dead_and_deserted_npcs_say_and_propose_nothing(theme):
     data = copy.deepcopy(agents.new_game(theme, 1).data)
     data["npcs"]["ada"]["status"] = "dead"
     data["npcs"]["bram"]["status"] = "deserted"
-    proposals, dialogue = characters.react(theme, data, Streams(1, 1))
+    proposals, dialogue, _ = characters.react(theme, data, Streams(1, 1))
     assert {d["npc"] for d in dialogue} <= {"cora"}
     assert all(p["agent"] == "npc:cora" for p in proposals)
 
@@ -243,3 +243,22 @@ def test_a_turns_narrative_starts_with_the_chosen_option(theme):
     outcome = agents.resolve_turn(state, {"type": "choose", "option": 1})
     assert outcome.record["narrative"][0] == option["text"]
     assert outcome.record["scene"]["option"] == {"index": 1, "label": option["label"]}
+
+
+def test_npcs_do_not_repeat_a_line_while_they_have_fresh_ones(theme):
+    data = copy.deepcopy(agents.new_game(theme, 1).data)
+    data["narrated"] = ["line:ada:steady:0"]
+    for seed in range(15):
+        _, dialogue, used = characters.react(theme, data, Streams(seed, 1))
+        for entry in dialogue:
+            if entry["npc"] == "ada":
+                assert entry["line"] == '"We hold," says Ada Thorn.'
+        assert "line:ada:steady:0" not in used
+
+
+def test_the_lines_said_in_a_turn_are_remembered_in_the_state(theme):
+    outcome = agents.resolve_turn(
+        agents.new_game(theme, 3), {"type": "choose", "option": 2}
+    )
+    remembered = [k for k in outcome.state.data["narrated"] if k.startswith("line:")]
+    assert len(remembered) == len(outcome.record["dialogue"]) > 0

@@ -153,7 +153,13 @@ def test_replay_names_the_turn_of_an_invalid_action(theme):
         ({"type": "choose"}, "option"),
         ({"type": "dance"}, "type"),
         ({"option": 1}, "type"),
-        ({"type": "gm_event", "event": "x"}, "type"),
+        ({"type": "gm_event", "event": "x"}, "event"),
+        ({"type": "gm_event", "function": "fire_tick"}, "function"),
+        (
+            {"type": "gm_event", "function": "strange_omen", "args": {"amount": 3}},
+            "function",
+        ),
+        ({"type": "gm_event", "function": "wait", "text": 5}, "text"),
         ({"type": "free_text", "text": "burn it all"}, "type"),
         ({"type": "choose", "option": 0, "extra": 1}, "extra"),
         ({"type": "order", "function": "sortie", "args": {}}, "function"),
@@ -417,3 +423,28 @@ def test_option_costs_are_computed_from_the_plan(theme):
     costs = [o["costs"] for o in data["scene"]["options"]]
     assert costs[1] == [{"id": "timber", "name": "Timber", "amount": 5}]
     assert costs[2] == [{"id": "bolts", "name": "Bolts", "amount": 40}]
+
+
+def test_a_game_master_event_is_a_recorded_turn_outside_the_order_list(theme):
+    state = agents.new_game(theme, 5)
+    event = {
+        "type": "gm_event",
+        "function": "spread_disease",
+        "args": {"amount": 10},
+        "text": "A fever comes up the river.",
+    }
+    outcome = agents.resolve_turn(state, event)
+    assert outcome.record["actor"] == "gm"
+    assert outcome.record["narrative"][0] == "A fever comes up the river."
+    assert outcome.record["proposals"][0] == {
+        "agent": "gm",
+        "function": "spread_disease",
+        "args": {"amount": 10},
+        "verdict": "accepted",
+        "reason": "ok",
+    }
+    assert outcome.state.data["world"]["disease"] >= 8
+    assert (
+        agents.replay(theme, 5, [event])[0]["chain_hash"]
+        == outcome.record["chain_hash"]
+    )
