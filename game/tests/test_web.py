@@ -241,7 +241,9 @@ def test_malformed_turn_post_shows_a_message_and_applies_nothing(
 def test_another_users_game_is_404(client, rival, game):
     client.force_login(rival)
 
-    assert client.get(reverse("game", args=[game.id])).status_code == 404
+    page = client.get(reverse("game", args=[game.id]))
+    assert page.status_code == 404
+    assert "Nothing stands here" in page.content.decode()
     assert client.get(reverse("game_screen", args=[game.id])).status_code == 404
     response = client.post(
         reverse("game_turn", args=[game.id]), {"expected_turn": "0", "option": "0"}

@@ -59,7 +59,15 @@ async function refresh() {
         return;
       }
       const before = pageTurn();
+      const hadFocus = root.contains(document.activeElement);
       root.innerHTML = await response.text();
+      // Swapping the markup drops keyboard focus to the body; put it back on
+      // the first choice so a keyboard player keeps their place.
+      if (hadFocus) {
+        const target =
+          root.querySelector(".option") || document.getElementById("main");
+        target.focus();
+      }
       submitting = false;
       const after = pageTurn();
       if (after !== before) {
