@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,33 @@ def json_path(parts: Any) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def _schema_problem(err: Any) -> dict[str, str]:
+    """One schema error as {path, message}, pointing as close to the fault as it can."""
+    while err.validator == "oneOf" and err.context:
+        # A condition matched none of its shapes: report what is wrong with
+        # the shape it was meant to be (told by its key), not every shape.
+        branch = _condition_branch(err.instance)
+        near = [e for e in err.context if e.relative_schema_path[0] == branch]
+        err = jsonschema.exceptions.best_match(near or err.context)
+    parts = list(err.absolute_path)
+    if err.validator == "required":
+        missing = _QUOTED.search(err.message)
+        if missing:
+            parts.append(missing.group(1))
+    return {"path": json_path(parts), "message": err.message}
+
+
+def _condition_branch(instance: Any) -> int:
+    if isinstance(instance, dict):
+        for index, key in enumerate(("ref", "any", "not")):
+            if key in instance:
+                return index
+    return 0
 
 
 class Theme:
@@ -127,12 +155,10 @@ def load_theme(raw: Any) -> Theme:
     if cached is not None:
         return cached
 
-    errors = [
-        {"path": json_path(err.absolute_path), "message": err.message}
-        for err in sorted(
-            _validator().iter_errors(raw), key=lambda e: json_path(e.absolute_path)
-        )
-    ]
+    errors = sorted(
+        (_schema_problem(err) for err in _validator().iter_errors(raw)),
+        key=lambda p: p["path"],
+    )
     if errors:
         raise ThemeError(errors)
 

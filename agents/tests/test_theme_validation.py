@@ -100,7 +100,7 @@ def test_schema_errors_carry_their_json_path(raw):
     raw["npcs"]["ada"]["traits"].append("sleepy")
     raw["scenes"][0]["options"][0]["risk"] = "extreme"
     found = paths(raw)
-    assert "" in found  # the missing top-level title
+    assert "title" in found
     assert "turn_limit" in found
     assert "npcs.ada.traits[2]" in found
     assert "scenes[0].options[0].risk" in found
@@ -170,3 +170,17 @@ def test_the_theme_schema_is_a_valid_json_schema():
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     jsonschema.validators.validator_for(schema).check_schema(schema)
+
+
+def test_a_malformed_condition_points_at_the_condition(raw):
+    raw["scenes"][3]["requires"] = [{"ref": "turn", "op": "about", "value": 2}]
+    found = problems(raw)
+    assert found[0]["path"].startswith("scenes[3].requires[0]")
+    assert "about" in found[0]["message"]
+
+
+def test_a_missing_field_is_named_in_the_path(raw):
+    del raw["npcs"]["ada"]["fates"]["dead"]
+    assert problems(raw) == [
+        {"path": "npcs.ada.fates.dead", "message": "'dead' is a required property"}
+    ]
