@@ -292,3 +292,82 @@ def test_ended_game_shows_the_ending_and_refuses_more_orders(player_client, game
     )
     assert any("over" in notice for notice in notices(refused))
     assert Turn.objects.filter(session=game).count() == turns
+
+
+def _first_order_post(view, function):
+    order = next(order for order in view["orders"] if order["function"] == function)
+    data = {"function": function}
+    for name, arg in order["args"].items():
+        if arg["type"] == "structure":
+            data[f"arg_{name}"] = view["structures"][0]["id"]
+        elif arg["type"] == "npc":
+            data[f"arg_{name}"] = view["npcs"][0]["id"]
+        elif arg["type"] == "int":
+            data[f"arg_{name}"] = str(arg["min"])
+        else:
+            data[f"arg_{name}"] = arg["choices"][0]
+    return data
+
+
+def test_game_page_offers_the_themes_direct_orders(player_client, game):
+    response = player_client.get(reverse("game", args=[game.id]))
+
+    body = response.content.decode()
+    orders = response.context["view"]["orders"]
+    assert orders
+    for order in orders:
+        assert f'name="function" value="{order["function"]}"' in body
+
+
+def test_posting_a_direct_order_plays_it_as_the_turn(player_client, game):
+    view = selectors.session_view(game)["view"]
+    function = view["orders"][0]["function"]
+    data = {"expected_turn": "0", **_first_order_post(view, function)}
+
+    response = player_client.post(reverse("game_order", args=[game.id]), data)
+
+    assert response.status_code == 302
+    turn = Turn.objects.get(session=game)
+    assert turn.action["type"] == "order"
+    assert turn.action["function"] == function
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"function": "summon_dragons"}, {"arg_amount": "lots"}, {"arg_amount": ""}],
+    ids=["unknown order", "non-numeric argument", "missing argument"],
+)
+def test_unreadable_direct_order_shows_a_message_and_applies_nothing(
+    player_client, game, change
+):
+    view = selectors.session_view(game)["view"]
+    function = next(
+        order["function"] for order in view["orders"] if "amount" in order["args"]
+    )
+    data = {"expected_turn": "0", **_first_order_post(view, function), **change}
+
+    response = player_client.post(reverse("game_order", args=[game.id]), data)
+
+    assert response.status_code == 302
+    assert any("not given" in notice for notice in notices(response))
+    game.refresh_from_db()
+    assert game.turn_number == 0
+
+
+def test_direct_order_the_engine_refuses_is_reported_and_applies_nothing(
+    player_client, game
+):
+    view = selectors.session_view(game)["view"]
+    order = next(order for order in view["orders"] if "amount" in order["args"])
+    data = {
+        "expected_turn": "0",
+        **_first_order_post(view, order["function"]),
+        "arg_amount": str(order["args"]["amount"]["max"] + 1000),
+    }
+
+    response = player_client.post(reverse("game_order", args=[game.id]), data)
+
+    assert response.status_code == 302
+    assert any("refused" in notice for notice in notices(response))
+    game.refresh_from_db()
+    assert game.turn_number == 0

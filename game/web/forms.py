@@ -28,8 +28,42 @@ class NewGameForm(forms.Form):
         ]
 
 
-class ChoiceForm(forms.Form):
-    """One of the three offered options, for the turn the page was showing."""
+class TurnForm(forms.Form):
+    """The turn the page was showing when the player acted."""
 
     expected_turn = forms.IntegerField(min_value=0)
+
+
+class ChoiceForm(TurnForm):
+    """One of the three offered options."""
+
     option = forms.IntegerField(min_value=0, max_value=2)
+
+
+def order_action(data, orders) -> dict:
+    """The engine action for a direct-order form post.
+
+    ``orders`` is the view's list of orders the theme allows; it supplies the
+    argument names and which of them are numbers. Whether the values make
+    sense in the current state is for the engine to judge. Raises ValueError
+    with a message for the player when the post cannot be read.
+    """
+    function = data.get("function", "")
+    spec = next((order for order in orders if order["function"] == function), None)
+    if spec is None:
+        raise ValueError("That order cannot be given in this siege.")
+
+    args = {}
+    for name, arg in spec.get("args", {}).items():
+        label = name.replace("_", " ")
+        raw = (data.get(f"arg_{name}") or "").strip()
+        if not raw:
+            raise ValueError(f"The order needs a {label}.")
+        if arg.get("type") == "int":
+            try:
+                args[name] = int(raw)
+            except ValueError:
+                raise ValueError(f"The {label} must be a whole number.") from None
+        else:
+            args[name] = raw
+    return {"type": "order", "function": function, "args": args}

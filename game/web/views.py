@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from game import selectors, services
 from game.errors import GameError, GameOver, NotFound, StaleTurn
 
-from .forms import ChoiceForm, NewGameForm, SignupForm
+from .forms import ChoiceForm, NewGameForm, SignupForm, TurnForm, order_action
 
 CHART_WIDTH = 200
 CHART_HEIGHT = 60
@@ -194,12 +194,38 @@ def game_turn(request, session_id):
         messages.error(request, "Choose one of the three options to give an order.")
         return redirect("game", session_id=session_id)
 
+    action = {"type": "choose", "option": form.cleaned_data["option"]}
+    return _submit(request, session_id, action, form.cleaned_data["expected_turn"])
+
+
+@login_required
+@require_POST
+def game_order(request, session_id):
+    """A direct order in place of the scene's options."""
+    session = _session_or_404(request, session_id)
+    form = TurnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The order form was incomplete; nothing was done.")
+        return redirect("game", session_id=session_id)
+
+    orders = selectors.session_view(session)["view"].get("orders") or []
+    try:
+        action = order_action(request.POST, orders)
+    except ValueError as exc:
+        messages.error(request, f"That order was not given: {exc}")
+        return redirect("game", session_id=session_id)
+
+    return _submit(request, session_id, action, form.cleaned_data["expected_turn"])
+
+
+def _submit(request, session_id, action, expected_turn):
+    """Play the action and go back to the game, with a notice if it was refused."""
     try:
         services.turn_submit(
             session_id=session_id,
             user=request.user,
-            action={"type": "choose", "option": form.cleaned_data["option"]},
-            expected_turn=form.cleaned_data["expected_turn"],
+            action=action,
+            expected_turn=expected_turn,
         )
     except NotFound as exc:
         raise Http404(exc.message) from exc
