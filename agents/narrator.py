@@ -45,6 +45,17 @@ EFFECT_KEYS: dict[str, str] = {
     "omen": "Something strange is seen, and everyone reads it differently.",
     "parley": "{npc} speaks with the enemy under a white flag.",
     "scouted": "{npc} comes back with news of the enemy camp.",
+    "duty_assigned": "{npc} takes up a new post: {duty}.",
+    "walls_manned": "{amount} defenders line the walls.",
+    "barricaded": "Barricades go up at {structure}.",
+    "oil_ready": "Cauldrons are set to boil above {structure}.",
+    "ambush_set": "{npc} lays a trap for the next attack.",
+    "sortie": "{npc} leads a sally out of the gates.",
+    "vigil": "A vigil is kept through the night.",
+    "last_stand": "Every hand is called to the walls for a last stand.",
+    "npc_encouraged": "{npc} stands a little straighter.",
+    "npc_rebuked": "{npc} takes the rebuke in silence.",
+    "npc_rewarded": "{npc} is rewarded.",
 }
 
 MAX_EFFECT_PARAGRAPHS = 8
@@ -115,9 +126,14 @@ def tell(
 def order_text(
     theme: Theme, data: dict[str, Any], description: str, roll: Stream
 ) -> str:
+    """The opening of a turn spent on a direct order.
+
+    Without the theme's own templates there is no opening at all: the effects
+    tell what the order did, and a function's description is not story text.
+    """
     texts = theme.data["narrative"].get("order")
     if not texts:
-        return description
+        return ""
     return fill(roll.choice(texts), data, theme.data, {"description": description})
 
 

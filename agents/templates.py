@@ -13,7 +13,16 @@ LOCALS: dict[str, tuple[str, ...]] = {
     "ending": (),
     "npc_line": ("name", "role", "duty"),
     "fate": ("name", "role"),
-    "effect": ("structure", "npc", "stockpile", "amount", "weather", "level", "name"),
+    "effect": (
+        "structure",
+        "npc",
+        "stockpile",
+        "amount",
+        "weather",
+        "level",
+        "duty",
+        "name",
+    ),
     "atmosphere": (),
     "order": ("description",),
 }

@@ -82,6 +82,7 @@ def sortie(ctx: Ctx, args: Args) -> None:
     if h.has_trait(ctx, leader, "cunning"):
         odds += 5
     success = roll.chance(max(10, min(90, odds)))
+    ctx.note("sortie", npc=h.name_of(ctx, "npcs", leader))
     if success:
         h.hurt_enemy(ctx, troops * roll.randint(2, 4))
         h.shake_enemy(ctx, 5)
@@ -156,6 +157,7 @@ def pour_fuel(ctx: Ctx, args: Args) -> None:
     h.add_guard(ctx, args["structure"], 15)
     oil = ctx.data["guards"].setdefault("oil", {})
     oil[args["structure"]] = 1
+    ctx.note("oil_ready", structure=h.name_of(ctx, "structures", args["structure"]))
 
 
 def _check_walls(data: Data, theme: Theme, args: Args) -> str | None:
@@ -178,6 +180,7 @@ def _check_walls(data: Data, theme: Theme, args: Args) -> str | None:
 )
 def man_the_walls(ctx: Ctx, args: Args) -> None:
     guard = args["troops"] // 10
+    ctx.note("walls_manned", amount=args["troops"])
     for sid in ctx.theme.structure_ids:
         if ctx.data["structures"][sid]["status"] != "collapsed":
             h.add_guard(ctx, sid, guard)
@@ -205,6 +208,7 @@ def set_ambush(ctx: Ctx, args: Args) -> None:
     bonus = 10 + 10 * h.has_trait(ctx, args["npc"], "cunning")
     guards = ctx.data["guards"]
     guards["ambush"] = guards.get("ambush", 0) + bonus
+    ctx.note("ambush_set", npc=h.name_of(ctx, "npcs", args["npc"]))
     h.tire(ctx, args["npc"], 10)
 
 

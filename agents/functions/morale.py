@@ -93,6 +93,7 @@ def adjust_morale(ctx: Ctx, args: Args) -> None:
     used_by=("events", "characters"),
 )
 def hold_vigil(ctx: Ctx, args: Args) -> None:
+    ctx.note("vigil")
     h.add_morale(ctx, 4)
     director = ctx.data["director"]
     director["tension"] = max(0, director["tension"] - 5)

@@ -42,6 +42,9 @@ def _check_duty(data: Data, theme: Theme, args: Args) -> str | None:
 )
 def assign_duty(ctx: Ctx, args: Args) -> None:
     ctx.data["npcs"][args["npc"]]["duty"] = args["duty"]
+    ctx.note(
+        "duty_assigned", npc=h.name_of(ctx, "npcs", args["npc"]), duty=args["duty"]
+    )
 
 
 def _check_rest(data: Data, theme: Theme, args: Args) -> str | None:
@@ -108,6 +111,7 @@ def heal_npc(ctx: Ctx, args: Args) -> None:
 )
 def encourage_npc(ctx: Ctx, args: Args) -> None:
     h.shift_loyalty(ctx, args["npc"], args["amount"])
+    ctx.note("npc_encouraged", npc=h.name_of(ctx, "npcs", args["npc"]))
 
 
 @safe_function(
@@ -123,6 +127,7 @@ def encourage_npc(ctx: Ctx, args: Args) -> None:
 def rebuke_npc(ctx: Ctx, args: Args) -> None:
     loss = args["amount"] * (2 if h.has_trait(ctx, args["npc"], "stubborn") else 1)
     h.shift_loyalty(ctx, args["npc"], -loss)
+    ctx.note("npc_rebuked", npc=h.name_of(ctx, "npcs", args["npc"]))
     h.add_morale(ctx, args["amount"] // 4)
 
 
@@ -145,6 +150,7 @@ def reward_npc(ctx: Ctx, args: Args) -> None:
     h.add_stock(ctx, ctx.role("wealth"), -args["amount"])
     share = 2 if h.has_trait(ctx, args["npc"], "greedy") else 3
     h.shift_loyalty(ctx, args["npc"], args["amount"] // share)
+    ctx.note("npc_rewarded", npc=h.name_of(ctx, "npcs", args["npc"]))
 
 
 @safe_function(

@@ -111,6 +111,7 @@ def _check_standing(data: Data, theme: Theme, args: Args) -> str | None:
 def barricade(ctx: Ctx, args: Args) -> None:
     h.add_stock(ctx, ctx.role("materials"), -10)
     h.add_guard(ctx, args["structure"], 10)
+    ctx.note("barricaded", structure=h.name_of(ctx, "structures", args["structure"]))
 
 
 def _check_fire(data: Data, theme: Theme, args: Args) -> str | None:

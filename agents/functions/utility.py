@@ -96,6 +96,7 @@ def _check_last_stand(data: Data, theme: Theme, args: Args) -> str | None:
 )
 def last_stand(ctx: Ctx, args: Args) -> None:
     ctx.data["flags"]["last_stand"] = 1
+    ctx.note("last_stand")
     for sid in ctx.theme.structure_ids:
         if ctx.data["structures"][sid]["status"] != "collapsed":
             h.add_guard(ctx, sid, 20)

@@ -448,3 +448,23 @@ def test_a_game_master_event_is_a_recorded_turn_outside_the_order_list(theme):
         agents.replay(theme, 5, [event])[0]["chain_hash"]
         == outcome.record["chain_hash"]
     )
+
+
+def test_an_order_is_told_by_its_effects_not_by_its_description(theme):
+    state = agents.new_game(theme, 5)
+    order = {"type": "order", "function": "barricade", "args": {"structure": "gate"}}
+    outcome = agents.resolve_turn(state, order)
+    narrative = outcome.record["narrative"]
+    # The fixture theme has order templates: the first paragraph is one.
+    assert narrative[0].startswith("Orders go out: ")
+    assert "Barricades go up at Thorn Gate." in narrative
+
+
+def test_without_order_templates_an_order_has_no_meta_opening(raw):
+    del raw["narrative"]["order"]
+    theme = agents.load_theme(raw)
+    order = {"type": "order", "function": "barricade", "args": {"structure": "gate"}}
+    outcome = agents.resolve_turn(agents.new_game(theme, 5), order)
+    narrative = outcome.record["narrative"]
+    assert narrative[0] == "Barricades go up at Thorn Gate."
+    assert not any("Spends" in paragraph for paragraph in narrative)
