@@ -371,3 +371,59 @@ def test_direct_order_the_engine_refuses_is_reported_and_applies_nothing(
     assert any("refused" in notice for notice in notices(response))
     game.refresh_from_db()
     assert game.turn_number == 0
+
+
+def test_public_game_can_be_watched_but_not_played_by_another_user(
+    player_client, client, rival, game
+):
+    opened = player_client.post(
+        reverse("game_visibility", args=[game.id]), {"visibility": "public"}
+    )
+    assert opened.status_code == 302
+    client.force_login(rival)
+
+    lobby = client.get(reverse("lobby")).content.decode()
+    page = client.get(reverse("game", args=[game.id]))
+    played = client.post(
+        reverse("game_turn", args=[game.id]), {"expected_turn": "0", "option": "0"}
+    )
+
+    assert reverse("game", args=[game.id]) in lobby
+    assert page.status_code == 200
+    assert "Spectating" in page.content.decode()
+    assert 'name="option"' not in page.content.decode()
+    assert played.status_code == 404
+    game.refresh_from_db()
+    assert game.turn_number == 0
+
+
+def test_making_a_game_private_again_hides_it(player_client, client, rival, game):
+    url = reverse("game_visibility", args=[game.id])
+    player_client.post(url, {"visibility": "public"})
+    player_client.post(url, {"visibility": "private"})
+    client.force_login(rival)
+
+    assert client.get(reverse("game", args=[game.id])).status_code == 404
+
+
+def test_bad_visibility_value_is_a_message_not_a_change(player_client, game):
+    response = player_client.post(
+        reverse("game_visibility", args=[game.id]), {"visibility": "everyone"}
+    )
+
+    assert response.status_code == 302
+    assert notices(response)
+    game.refresh_from_db()
+    assert game.visibility == "private"
+
+
+def test_only_the_owner_can_change_visibility(client, rival, game):
+    client.force_login(rival)
+
+    response = client.post(
+        reverse("game_visibility", args=[game.id]), {"visibility": "public"}
+    )
+
+    assert response.status_code == 404
+    game.refresh_from_db()
+    assert game.visibility == "private"

@@ -20,4 +20,9 @@ urlpatterns = [
     path("games/<uuid:session_id>/screen/", views.game_screen, name="game_screen"),
     path("games/<uuid:session_id>/turn/", views.game_turn, name="game_turn"),
     path("games/<uuid:session_id>/order/", views.game_order, name="game_order"),
+    path(
+        "games/<uuid:session_id>/visibility/",
+        views.game_visibility,
+        name="game_visibility",
+    ),
 ]

@@ -65,11 +65,16 @@ def signup(request):
     return render(request, "registration/signup.html", {"form": form}, status=status)
 
 
+PUBLIC_GAMES_SHOWN = 20
+
+
 def _lobby_page(request, form, status=200):
+    watchable = selectors.session_list_public().exclude(owner=request.user)
     context = {
         "form": form,
         "themes": form.themes,
         "games": selectors.session_list_for_user(user=request.user),
+        "public_games": watchable[:PUBLIC_GAMES_SHOWN],
     }
     return render(request, "game/lobby.html", context, status=status)
 
@@ -216,6 +221,27 @@ def game_order(request, session_id):
         return redirect("game", session_id=session_id)
 
     return _submit(request, session_id, action, form.cleaned_data["expected_turn"])
+
+
+@login_required
+@require_POST
+def game_visibility(request, session_id):
+    """Open a game to spectators, or close it again."""
+    visibility = request.POST.get("visibility", "")
+    try:
+        session = services.session_set_visibility(
+            session_id=session_id, user=request.user, visibility=visibility
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except GameError as exc:
+        messages.error(request, exc.message)
+    else:
+        if session.visibility == session.Visibility.PUBLIC:
+            messages.success(request, "Anyone signed in can now watch this siege.")
+        else:
+            messages.success(request, "This siege is private again.")
+    return redirect("game", session_id=session_id)
 
 
 def _submit(request, session_id, action, expected_turn):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from .actions import sign_up
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -30,7 +32,6 @@ CHROMIUM_ARGS = [
 ]
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SERVER_START_SECONDS = 60
-PASSWORD = "siege-engine-47"
 
 
 def _require_chromium():
@@ -208,13 +209,6 @@ def page(context):
 
 @pytest.fixture
 def signed_up(page):
-    """A page whose player has just signed up through the form; lands in the lobby."""
-    username = f"cmdr_{uuid.uuid4().hex[:10]}"
-    page.goto("/")
-    page.get_by_role("link", name="Sign up").first.click()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password confirmation").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url("**/lobby/")
+    """A page whose player has just signed up; it shows the lobby."""
+    sign_up(page)
     return page

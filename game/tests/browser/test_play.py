@@ -1,9 +1,12 @@
 """A player's whole journey in a real browser: sign up, play, watch, finish."""
 
 import re
+import urllib.parse
 
 import pytest
 from playwright.sync_api import expect
+
+from .actions import sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -104,3 +107,29 @@ def test_playing_a_full_game_reaches_the_ending_and_its_epilogue(signed_up):
 
     page.get_by_role("link", name="Back to my games").click()
     expect(page.locator(".game-row .badge")).to_have_text("Ended")
+
+
+def test_another_player_spectates_a_public_game_live(signed_up, chromium, live_site):
+    owner = signed_up
+    start_game(owner, seed="8")
+    owner.get_by_role("button", name="Let others watch").click()
+    expect(owner.locator(".visibility-form .badge")).to_have_text("Public")
+
+    spectator_context = chromium.new_context(base_url=live_site)
+    try:
+        spectator = spectator_context.new_page()
+        sign_up(spectator)
+        game_path = urllib.parse.urlsplit(owner.url).path
+        spectator.locator(f'.public-games a[href="{game_path}"]').click()
+        expect(spectator.locator(".spectator-badge")).to_be_visible()
+        expect(spectator.locator(".option")).to_have_count(0)
+        expect(spectator.locator("#live-indicator")).to_have_attribute(
+            "data-state", "live"
+        )
+
+        owner.locator(".option").nth(2).click()
+
+        expect(spectator.locator(".turn-counter .turn-number")).to_have_text("1")
+        expect(spectator.locator(".log-entry")).to_have_count(1)
+    finally:
+        spectator_context.close()
