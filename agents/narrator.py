@@ -91,7 +91,12 @@ def merge(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         drop = "morale_down" if keep == "morale_up" else "morale_up"
         merged[(keep, "")]["amount"] = abs(up - down)
         order.remove((drop, ""))
-    return [merged[key] for key in order]
+    # A point of morale drifting away each night is not news.
+    return [
+        merged[key]
+        for key in order
+        if not (key[0] in ("morale_up", "morale_down") and merged[key]["amount"] < 2)
+    ]
 
 
 def _pick(key: str, texts: list[str], used: list[str], roll: Stream) -> tuple[int, str]:

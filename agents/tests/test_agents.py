@@ -262,3 +262,13 @@ def test_the_lines_said_in_a_turn_are_remembered_in_the_state(theme):
     )
     remembered = [k for k in outcome.state.data["narrated"] if k.startswith("line:")]
     assert len(remembered) == len(outcome.record["dialogue"]) > 0
+
+
+def test_the_narrator_ignores_a_single_point_of_morale_drift(theme):
+    data = copy.deepcopy(agents.new_game(theme, 1).data)
+    notes = [
+        {"key": "morale_down", "amount": 1},
+        {"key": "fire_out", "structure": "Watch Tower"},
+    ]
+    paragraphs = narrator.tell(theme, data, "", notes, Stream(1, 1, "narrator"))
+    assert paragraphs == ["The fire at Watch Tower dies."]
