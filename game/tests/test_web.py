@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -427,3 +428,27 @@ def test_only_the_owner_can_change_visibility(client, rival, game):
     assert response.status_code == 404
     game.refresh_from_db()
     assert game.visibility == "private"
+
+
+def test_wrong_password_shows_an_error_on_the_login_page(client, player):
+    response = client.post(
+        reverse("login"), {"username": "aldric", "password": "not-the-password"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert "_auth_user_id" not in client.session
+
+
+def test_post_without_a_csrf_token_gets_the_expired_form_page(player, game):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(player)
+
+    response = strict.post(
+        reverse("game_turn", args=[game.id]), {"expected_turn": "0", "option": "0"}
+    )
+
+    assert response.status_code == 403
+    assert "That form had gone stale" in response.content.decode()
+    game.refresh_from_db()
+    assert game.turn_number == 0
