@@ -46,6 +46,17 @@ class GameOver(GameError):
     default_message = "This game has ended; no more turns can be played."
 
 
+class ThemeVersionConflict(GameError):
+    """A theme's content changed but its version did not, and games use it."""
+
+    status = 409
+    code = "theme_version_conflict"
+    default_message = (
+        "This theme version is already played with different content; "
+        "give the changed theme a new version."
+    )
+
+
 class IdempotencyConflict(GameError):
     """An idempotency key was reused for a different request."""
 

@@ -29,6 +29,7 @@ from game.errors import (
     InvalidInput,
     NotFound,
     StaleTurn,
+    ThemeVersionConflict,
 )
 from game.models import GameSession, IdempotencyKey, Theme, Turn
 from game.selectors import session_get, theme_current, theme_engine
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 # every seed round-trips through PostgreSQL, SQLite and JSON unchanged.
 SEED_MAX = 2**63 - 1
 IDEMPOTENCY_KEY_MAX = 200
+# Game-master events and other engine action kinds are not a player's to send.
+PLAYER_ACTION_TYPES = ("choose", "order")
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,10 @@ class TurnResult:
 def theme_sync_builtin() -> list[Theme]:
     """Store every built-in pack the engine ships, once per slug and version.
 
-    Running it again changes nothing unless a pack's content changed; a changed
-    pack under an unchanged version is updated in place and logged, because
-    sessions pinned to that version would no longer replay the same.
+    Running it again changes nothing unless a pack's content changed. Changed
+    content under an unchanged version may replace the stored copy only while
+    no game uses it: a game pinned to that version must keep replaying the
+    content it was played with, so that case is refused.
     """
     synced = []
     for slug, raw in sorted(agents.builtin_theme_data().items()):
@@ -78,8 +82,14 @@ def theme_sync_builtin() -> list[Theme]:
                 },
             )
             if not created and theme.content_hash != compiled.content_hash:
+                if GameSession.objects.filter(theme=theme).exists():
+                    raise ThemeVersionConflict(
+                        f"Built-in theme {theme.slug} {theme.version} changed but "
+                        "games already use that version; raise its version.",
+                        details={"theme": theme.slug, "version": theme.version},
+                    )
                 logger.warning(
-                    "built-in theme %s %s changed content without a new version",
+                    "built-in theme %s %s changed content; no game used it yet",
                     theme.slug,
                     theme.version,
                 )
@@ -168,6 +178,10 @@ def _check_turn_input(action, expected_turn, idempotency_key):
         raise InvalidInput(
             "The action must be a JSON object.",
             details={"action": ["Expected an object."]},
+        )
+    if action.get("type") not in PLAYER_ACTION_TYPES:
+        raise InvalidAction(
+            'The action type must be "choose" or "order".', field="type"
         )
     if isinstance(expected_turn, bool) or not isinstance(expected_turn, int):
         raise InvalidInput(

@@ -6,7 +6,13 @@ import pytest
 from django.db import connection
 
 from game import selectors, services
-from game.errors import InvalidInput, NotFound, StaleTurn, ThemeUnavailable
+from game.errors import (
+    InvalidInput,
+    NotFound,
+    StaleTurn,
+    ThemeUnavailable,
+    ThemeVersionConflict,
+)
 from game.models import Theme, Turn
 
 
@@ -17,6 +23,30 @@ def test_theme_sync_builtin_twice_changes_nothing(theme):
     after = list(Theme.objects.values_list("pk", "content_hash", "updated"))
     assert after == before
     assert theme.builtin
+
+
+@pytest.mark.django_db
+def test_changed_pack_under_a_played_version_is_refused(ada, theme):
+    game = services.session_create(owner=ada, theme_slug=theme.slug, seed=1)
+    stored = dict(theme.data)
+    # Pretend the stored copy differs from the pack on disk.
+    Theme.objects.filter(pk=theme.pk).update(content_hash="0" * 64)
+
+    with pytest.raises(ThemeVersionConflict):
+        services.theme_sync_builtin()
+
+    theme.refresh_from_db()
+    assert theme.data == stored
+    game.refresh_from_db()
+    assert game.theme_id == theme.pk
+
+
+@pytest.mark.django_db
+def test_changed_pack_with_no_games_replaces_the_stored_copy(theme):
+    Theme.objects.filter(pk=theme.pk).update(content_hash="0" * 64)
+    services.theme_sync_builtin()
+    theme.refresh_from_db()
+    assert theme.content_hash != "0" * 64
 
 
 @pytest.mark.django_db

@@ -124,6 +124,29 @@ def test_unknown_action_key_is_400(as_ada, theme):
     assert error_of(response)["code"] == "invalid_action"
 
 
+def test_player_cannot_send_a_game_master_event(as_ada, theme):
+    game = start_game(as_ada, theme)
+    before = as_ada.get(f"/api/v1/sessions/{game['id']}/").json()["view"]
+    response = as_ada.post(
+        f"/api/v1/sessions/{game['id']}/turns/",
+        {
+            "expected_turn": 0,
+            "action": {
+                "type": "gm_event",
+                "function": "adjust_morale",
+                "args": {"amount": 30},
+                "text": "free morale",
+            },
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert error_of(response)["details"]["field"] == "type"
+    after = as_ada.get(f"/api/v1/sessions/{game['id']}/").json()["view"]
+    assert after == before
+    assert Turn.objects.filter(session_id=game["id"]).count() == 0
+
+
 def test_unknown_field_in_turn_body_is_400(as_ada, theme):
     game = start_game(as_ada, theme)
     response = as_ada.post(

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 import agents
+from game.errors import ThemeVersionConflict
 from game.services import theme_sync_builtin
 
 
@@ -18,6 +19,8 @@ class Command(BaseCommand):
                 for e in getattr(exc, "errors", [])
             )
             raise CommandError(f"A built-in theme is invalid:\n{problems}") from exc
+        except ThemeVersionConflict as exc:
+            raise CommandError(exc.message) from exc
         for theme in themes:
             self.stdout.write(f"{theme.slug} {theme.version}  {theme.title}")
         self.stdout.write(self.style.SUCCESS(f"{len(themes)} built-in theme(s) ready."))
