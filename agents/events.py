@@ -57,7 +57,8 @@ def option_costs(theme: Theme, plan: list[dict[str, Any]]) -> list[dict[str, Any
     totals: dict[str, int] = {}
     for call in plan:
         fn = REGISTRY[call["fn"]]
-        for sid, amount in fn.stock_cost(call.get("args", {}), theme).items():
+        cost = fn.shown_cost or fn.stock_cost
+        for sid, amount in cost(call.get("args", {}), theme).items():
             totals[sid] = totals.get(sid, 0) + amount
     return [
         {"id": sid, "name": theme.data["stockpiles"][sid]["name"], "amount": amount}

@@ -131,6 +131,7 @@ def _spend_cost(args: Args, theme: Theme) -> dict[str, int]:
     "The stockpile falls by up to the amount.",
     (stockpile(), integer("amount", 1, 200)),
     check=_check_spend,
+    shown_cost=_spend_cost,
     gas=1,
     per_turn=4,
     used_by=("events", "characters"),

@@ -72,6 +72,9 @@ class SafeFunction:
     effect: Effect
     check: Check = _no_check
     stock_cost: StockCost = _no_cost
+    # Stock an option shows as its cost without the Judge requiring all of it
+    # (a loss that takes what is there); defaults to stock_cost.
+    shown_cost: StockCost | None = None
     gas: int = 1
     cooldown: int = 0
     per_turn: int = 3
@@ -102,6 +105,7 @@ def safe_function(
     *,
     check: Check = _no_check,
     stock_cost: StockCost = _no_cost,
+    shown_cost: StockCost | None = None,
     gas: int = 1,
     cooldown: int = 0,
     per_turn: int = 3,
@@ -122,6 +126,7 @@ def safe_function(
             effect=effect,
             check=check,
             stock_cost=stock_cost,
+            shown_cost=shown_cost,
             gas=gas,
             cooldown=cooldown,
             per_turn=per_turn,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import agents
-from agents import ActionError
+from agents import ActionError, events
 from agents.rng import Stream
 
 from .conftest import FIXTURE, play, with_state
@@ -468,3 +468,14 @@ def test_without_order_templates_an_order_has_no_meta_opening(raw):
     narrative = outcome.record["narrative"]
     assert narrative[0] == "Barricades go up at Thorn Gate."
     assert not any("Spends" in paragraph for paragraph in narrative)
+
+
+def test_a_stock_loss_in_a_plan_is_shown_as_the_option_cost(theme):
+    plan = [
+        {"fn": "spend_stock", "args": {"stockpile": "timber", "amount": 25}},
+        {"fn": "set_flag", "args": {"flag": "countermined", "value": 1}},
+    ]
+
+    costs = events.option_costs(theme, plan)
+
+    assert costs == [{"id": "timber", "name": "Timber", "amount": 25}]
