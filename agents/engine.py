@@ -43,12 +43,20 @@ DIFF_SECTIONS = (
     "timers",
 )
 MAX_SEED = (1 << 63) - 1
+STORYTELLERS = ("steady", "relentless", "chaotic")
 
 
-def new_game(theme: Theme, seed: int) -> State:
-    """The opening state of a game: the theme's starting numbers and a first scene."""
+def new_game(theme: Theme, seed: int, storyteller: str | None = None) -> State:
+    """The opening state of a game: the theme's starting numbers and a first scene.
+
+    ``storyteller`` picks the Director's profile; None keeps the theme's own.
+    """
     if type(seed) is not int or not -MAX_SEED - 1 <= seed <= MAX_SEED:
         raise ActionError("seed must be an integer that fits in 64 bits", "seed")
+    if storyteller is not None and storyteller not in STORYTELLERS:
+        raise ActionError(
+            f"storyteller must be one of: {', '.join(STORYTELLERS)}", "storyteller"
+        )
     spec = theme.data
     data: dict[str, Any] = {
         "theme": {"slug": theme.slug, "version": theme.version},
@@ -88,7 +96,7 @@ def new_game(theme: Theme, seed: int) -> State:
             "tension": 10,
             "phase": "buildup",
             "threat_budget": 2,
-            "profile": spec["storyteller"],
+            "profile": storyteller or spec["storyteller"],
             "phase_turns": 0,
         },
         "world": {"weather": "clear", "ration": "full", "hunger": 0, "disease": 0},
@@ -345,9 +353,14 @@ def replay(
     seed: int,
     actions: list[dict[str, Any]],
     recordings: list[Any] | None = None,
+    storyteller: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Recompute hashes turn by turn; a bad action raises ActionError with `.turn`."""
-    state = new_game(theme, seed)
+    """Recompute hashes turn by turn; a bad action raises ActionError with `.turn`.
+
+    ``storyteller`` must be the profile the game was started with (None for
+    the theme's own), since it is part of the opening state.
+    """
+    state = new_game(theme, seed, storyteller)
     out = []
     for index, action in enumerate(actions):
         recorded = recordings[index] if recordings and index < len(recordings) else None
