@@ -1,0 +1,289 @@
+"""Built-in players for simulation and balance: random, greedy, cautious, scripted.
+
+A policy looks at a state and returns an action the engine accepts. Every
+policy is deterministic for a given state: its randomness comes from its own
+named stream ("policy"), which the engine never opens, so a policy's draws
+never shift the game's own numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.engine import check_action, resolve_turn
+from agents.errors import ActionError, EngineError
+from agents.functions import REGISTRY
+from agents.rng import Stream
+from agents.state import State
+from agents.theme import Theme
+
+POLICIES = ("random", "greedy", "cautious", "scripted")
+STREAM = "policy"
+
+RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+# Score weights. Percentages (0-100) are multiplied by these, so a structure
+# at full integrity is worth 400 and a living NPC 60 plus half its health.
+STRUCTURE_WEIGHT = 4
+ROLE_METRIC_WEIGHT = 3
+OTHER_METRIC_WEIGHT = 2
+STOCK_WEIGHT = 1
+NPC_ALIVE = 60
+ENEMY_WEIGHT = 4
+HUNGER_WEIGHT = 2
+DISEASE_WEIGHT = 2
+ENDED_DEFEAT = -100_000
+ENDED_VICTORY = 100_000
+
+# Thresholds of the scripted commander.
+LOW_STRUCTURE_PERCENT = 50
+HURT_HEALTH = 50
+TIRED_FATIGUE = 70
+
+
+def choose(
+    policy: str, state: State, rng: Stream | int | None = None
+) -> dict[str, Any]:
+    """The action `policy` takes on `state`.
+
+    `rng` is a Stream, or a seed for one; by default the stream is opened from
+    the game's own seed and turn, so replaying a game replays its choices.
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; one of {', '.join(POLICIES)}")
+    if state.ended:
+        raise ActionError("the game has ended; no more actions are accepted", "action")
+    stream = _stream(state, rng)
+    if policy == "random":
+        return _random(state, stream)
+    if policy == "greedy":
+        return _greedy(state, stream)
+    if policy == "cautious":
+        return _cautious(state)
+    return _scripted(state, stream)
+
+
+def _stream(state: State, rng: Stream | int | None) -> Stream:
+    if isinstance(rng, Stream):
+        return rng
+    seed = state.data["seed"] if rng is None else rng
+    return Stream(seed, state.data["turn"], STREAM)
+
+
+def _options(state: State) -> list[dict[str, Any]]:
+    return list(state.data["scene"]["options"])
+
+
+def _random(state: State, stream: Stream) -> dict[str, Any]:
+    return {"type": "choose", "option": stream.below(len(_options(state)))}
+
+
+def _cautious(state: State) -> dict[str, Any]:
+    """Lowest risk, then lowest total visible cost, then the first listed."""
+
+    def key(option: dict[str, Any]) -> tuple[int, int, int]:
+        cost = sum(c["amount"] for c in option.get("costs", []))
+        return RISK_ORDER.get(option.get("risk", "medium"), 1), cost, option["index"]
+
+    best = min(_options(state), key=key)
+    return {"type": "choose", "option": best["index"]}
+
+
+def _greedy(state: State, stream: Stream) -> dict[str, Any]:
+    action, _ = _best_option(state, stream)
+    return action
+
+
+def _best_option(state: State, stream: Stream) -> tuple[dict[str, Any], int]:
+    """The option whose next state scores highest; ties are broken by the stream."""
+    scored = []
+    for option in _options(state):
+        action = {"type": "choose", "option": option["index"]}
+        scored.append((outcome_score(state, action), action))
+    top = max(points for points, _ in scored)
+    best = [action for points, action in scored if points == top]
+    return stream.choice(best), top
+
+
+def outcome_score(state: State, action: dict[str, Any]) -> int:
+    """The score of the state one action leads to; a refused action scores lowest."""
+    try:
+        return score(resolve_turn(state, action).state)
+    except (ActionError, EngineError):
+        return ENDED_DEFEAT * 10
+
+
+def score(state: State) -> int:
+    """A fixed integer judgement of how well the defence stands."""
+    theme = state.theme
+    spec = theme.data
+    data = state.data
+    total = 0
+
+    for live in data["structures"].values():
+        total += STRUCTURE_WEIGHT * _percent(live["integrity"], live["max"])
+
+    directions = _directions(theme)
+    for mid, value in data["metrics"].items():
+        direction = directions.get(mid, 0)
+        if not direction:
+            continue
+        meta = spec["metrics"][mid]
+        weight = (
+            ROLE_METRIC_WEIGHT if mid in _role_metrics(theme) else OTHER_METRIC_WEIGHT
+        )
+        total += (
+            direction
+            * weight
+            * _percent(value - meta["min"], meta["max"] - meta["min"])
+        )
+
+    for sid, value in data["stockpiles"].items():
+        total += STOCK_WEIGHT * _percent(value, spec["stockpiles"][sid]["max"])
+
+    for live in data["npcs"].values():
+        if live["status"] in ("active", "wounded"):
+            total += NPC_ALIVE + live["health"] // 2
+
+    total -= ENEMY_WEIGHT * _percent(
+        data["enemy"]["strength"], spec["enemy"]["strength"]
+    )
+    total -= HUNGER_WEIGHT * data["world"].get("hunger", 0)
+    total -= DISEASE_WEIGHT * data["world"].get("disease", 0)
+
+    ending = data.get("ending")
+    if ending:
+        total += ENDED_VICTORY if ending.get("kind") == "victory" else ENDED_DEFEAT
+    return total
+
+
+def _percent(value: int, maximum: int) -> int:
+    return value * 100 // maximum if maximum > 0 else 0
+
+
+def _role_metrics(theme: Theme) -> set[str]:
+    return {theme.roles[r] for r in ("morale", "garrison") if r in theme.roles}
+
+
+_DIRECTIONS: dict[str, dict[str, int]] = {}
+
+
+def _directions(theme: Theme) -> dict[str, int]:
+    # Keyed by content hash: the same pack always reads the same way.
+    found = _DIRECTIONS.get(theme.content_hash)
+    if found is None:
+        found = _DIRECTIONS[theme.content_hash] = metric_directions(theme)
+    return found
+
+
+def metric_directions(theme: Theme) -> dict[str, int]:
+    """+1 where more of a metric is better, -1 where less is, 0 when unknown.
+
+    Read from the endings: a defeat that fires when a metric falls low means
+    the metric is wanted high, and the reverse for victories. The morale and
+    garrison roles are wanted high whatever the endings say.
+    """
+    votes: dict[str, int] = {}
+    for ending in theme.data["endings"]:
+        sign = 1 if ending["kind"] == "defeat" else -1
+        for cond in _conditions(ending.get("conditions", [])):
+            ref = cond.get("ref", "")
+            if not isinstance(ref, str) or not ref.startswith("metrics."):
+                continue
+            op = cond.get("op")
+            if op in ("<", "<="):
+                votes[ref[8:]] = votes.get(ref[8:], 0) + sign
+            elif op in (">", ">="):
+                votes[ref[8:]] = votes.get(ref[8:], 0) - sign
+    out = {mid: (vote > 0) - (vote < 0) for mid, vote in votes.items()}
+    for mid in _role_metrics(theme):
+        out[mid] = 1
+    return out
+
+
+def _conditions(node: Any) -> list[dict[str, Any]]:
+    """The plain conditions under a list or "any"; negated ones are skipped."""
+    if isinstance(node, list):
+        return [c for item in node for c in _conditions(item)]
+    if isinstance(node, dict):
+        if "any" in node:
+            return _conditions(node["any"])
+        if "ref" in node:
+            return [node]
+    return []
+
+
+def _scripted(state: State, stream: Stream) -> dict[str, Any]:
+    """A commander's rules: mend what is low, tend the hurt and the tired.
+
+    An order costs the turn's scene, so the commander alternates: never two
+    orders in a row, and never an order that loses the game when an option
+    would not.
+    """
+    last = state.data.get("last_action") or {}
+    best, best_points = _best_option(state, stream)
+    if last.get("type") == "order":
+        return best
+    for order in _wanted_orders(state):
+        try:
+            check_action(state, order)
+        except ActionError:
+            continue
+        points = outcome_score(state, order)
+        if points <= ENDED_DEFEAT // 2 < best_points:
+            continue
+        return order
+    return best
+
+
+def _wanted_orders(state: State) -> list[dict[str, Any]]:
+    """Candidate orders, most urgent first, limited to the theme's player orders."""
+    theme = state.theme
+    data = state.data
+    allowed = set(theme.player_orders)
+    out: list[dict[str, Any]] = []
+
+    keep = theme.roles.get("keep")
+    structures = sorted(
+        data["structures"].items(),
+        key=lambda item: (
+            item[0] != keep,
+            _percent(item[1]["integrity"], item[1]["max"]),
+            item[0],
+        ),
+    )
+    for sid, live in structures:
+        if live["status"] == "collapsed":
+            if "rebuild_structure" in allowed:
+                out.append(_order("rebuild_structure", structure=sid))
+            continue
+        if live.get("fire", 0) > 0 and "extinguish_fire" in allowed:
+            out.append(_order("extinguish_fire", structure=sid))
+        if _percent(live["integrity"], live["max"]) < LOW_STRUCTURE_PERCENT:
+            if "repair_structure" in allowed:
+                amount = _clamp(theme, "repair_structure", "amount", 40)
+                out.append(_order("repair_structure", structure=sid, amount=amount))
+
+    people = sorted(data["npcs"].items())
+    for nid, live in people:
+        if live["status"] not in ("active", "wounded") or live.get("away", 0) > 0:
+            continue
+        if live["health"] < HURT_HEALTH and "heal_npc" in allowed:
+            out.append(_order("heal_npc", npc=nid))
+    for nid, live in people:
+        if live["status"] not in ("active", "wounded") or live.get("away", 0) > 0:
+            continue
+        if live["fatigue"] >= TIRED_FATIGUE and "rest_npc" in allowed:
+            out.append(_order("rest_npc", npc=nid))
+    return out
+
+
+def _order(function: str, **args: Any) -> dict[str, Any]:
+    return {"type": "order", "function": function, "args": args}
+
+
+def _clamp(theme: Theme, function: str, arg: str, wanted: int) -> int:
+    spec = REGISTRY[function].arg_index[arg]
+    low = spec.min if spec.min is not None else wanted
+    high = spec.max if spec.max is not None else wanted
+    return max(low, min(high, wanted))
