@@ -88,3 +88,11 @@ class ThemeUnavailable(GameError):
     status = 400
     code = "theme_unavailable"
     default_message = "That theme is not available."
+
+
+class ChainCorrupt(GameError):
+    """A stored game no longer replays to its own hashes; it cannot be forked."""
+
+    status = 409
+    code = "chain_corrupt"
+    default_message = "This game's stored turns do not replay to their hashes."

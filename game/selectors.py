@@ -5,6 +5,7 @@ are expressed in SQL.
 """
 
 import uuid
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.db.models import Q, QuerySet
@@ -163,51 +164,134 @@ def session_by_id(session_id) -> GameSession:
     return session
 
 
+def session_storyteller(session: GameSession) -> str | None:
+    """The Director profile a game was started with, read from its stored state.
+
+    The profile never changes during play, so the current state remembers
+    the choice made at the start; replays need it to rebuild the opening.
+    """
+    director = (
+        session.state.get("director") if isinstance(session.state, dict) else None
+    )
+    profile = director.get("profile") if isinstance(director, dict) else None
+    return profile if isinstance(profile, str) else None
+
+
+@dataclass
+class ReplayedTurn:
+    """One stored turn set beside the engine's replay of it.
+
+    ``number`` is the turn the row should be (rows are expected 1, 2, 3...);
+    ``outcome`` is None once the replay could not go on (an earlier or this
+    stored action could not be played); ``problems`` lists every way the
+    stored row disagrees with the replay or with its own chain.
+    """
+
+    number: int
+    turn: Turn
+    outcome: "agents.Outcome | None"
+    problems: list[str] = field(default_factory=list)
+
+
+def replay_stored(session: GameSession, turns: list[Turn]):
+    """The opening state and a ReplayedTurn per stored turn, in order.
+
+    Each turn is resolved from the stored action (with the recordings kept in
+    its record) on the state the replay reached, then its stored action,
+    hashes and record hashes are compared with the result and its chain
+    link with the stored turn before it. Raises agents.ActionError if the
+    stored storyteller profile cannot start a game.
+    """
+    theme = theme_engine(session.theme)
+    state = agents.new_game(theme, session.seed, session_storyteller(session))
+    opening = state
+    prev_chain = state.hash
+    out = []
+    for expected, turn in enumerate(turns, start=1):
+        problems = []
+        record = turn.record if isinstance(turn.record, dict) else {}
+        if turn.number != expected:
+            problems.append(f"turn {expected} is missing (found turn {turn.number})")
+        outcome = None
+        if state is not None:
+            try:
+                outcome = agents.resolve_turn(
+                    state, turn.action, record.get("recordings") or None
+                )
+            except (agents.ActionError, ValueError, TypeError, KeyError) as exc:
+                message = getattr(exc, "message", None) or str(exc)
+                problems.append(f"stored action cannot be played: {message}")
+        else:
+            problems.append("not replayed: an earlier turn could not be played")
+        if outcome is not None:
+            if turn.state_hash != outcome.record["state_hash"]:
+                problems.append("state hash differs from the replay")
+            if turn.chain_hash != outcome.record["chain_hash"]:
+                problems.append("chain hash differs from the replay")
+        if record.get("action") != turn.action:
+            problems.append("the record's action differs from the stored action")
+        if record.get("state_hash") != turn.state_hash:
+            problems.append("the record's state hash differs from the turn's")
+        if record.get("chain_hash") != turn.chain_hash:
+            problems.append("the record's chain hash differs from the turn's")
+        if agents.chain_hash(prev_chain, turn.action, turn.state_hash) != (
+            turn.chain_hash
+        ):
+            problems.append("chain hash does not follow from the turn before")
+        prev_chain = turn.chain_hash
+        state = outcome.state if outcome is not None else None
+        out.append(ReplayedTurn(expected, turn, outcome, problems))
+    return opening, out
+
+
 def session_verify(session: GameSession) -> dict:
     """Replay a stored game through the engine and compare it turn by turn.
 
-    Returns {"ok", "turns", "first_bad_turn", "reason"}; the first bad turn is
-    the earliest whose stored action, state hash or chain hash disagrees with
-    the replay (0 means the initial state itself).
+    Returns {"ok", "turns", "first_bad_turn", "reason", "detail", "results"}:
+    ``results`` has {"turn", "ok", "problems"} for every stored turn, and the
+    first bad turn is the earliest whose stored action, hashes or record
+    hashes disagree with the replay or the chain (0 means the opening state
+    itself). ``reason`` and ``detail`` both carry the first problem found.
     """
-    theme = theme_engine(session.theme)
     turns = list(turn_list(session=session))
-    report = {"ok": True, "turns": len(turns), "first_bad_turn": None, "reason": ""}
+    report = {
+        "ok": True,
+        "turns": len(turns),
+        "first_bad_turn": None,
+        "reason": "",
+        "detail": "",
+        "results": [],
+    }
 
     def bad(number, reason):
-        report.update(ok=False, first_bad_turn=number, reason=reason)
+        if report["ok"]:
+            report.update(ok=False, first_bad_turn=number, reason=reason, detail=reason)
+
+    try:
+        opening, replayed = replay_stored(session, turns)
+    except agents.ActionError as exc:
+        bad(0, f"the opening state cannot be rebuilt: {exc.message}")
         return report
 
-    for expected, turn in enumerate(turns, start=1):
-        if turn.number != expected:
-            return bad(expected, f"turn {expected} is missing")
-
-    initial = agents.new_game(theme, session.seed)
-    prev_chain = agents.state_hash(initial.data)
-    if not turns and session.head_chain_hash != prev_chain:
-        return bad(0, "head chain hash differs from the initial state's hash")
-
-    recordings = [(turn.record or {}).get("recordings") or [] for turn in turns]
-    try:
-        replayed = agents.replay(
-            theme,
-            session.seed,
-            [turn.action for turn in turns],
-            recordings if any(recordings) else None,
+    for item in replayed:
+        report["results"].append(
+            {
+                "turn": item.number,
+                "ok": not item.problems,
+                "problems": item.problems,
+            }
         )
-    except agents.ActionError as exc:
-        number = getattr(exc, "turn", None) or 0
-        return bad(number, f"stored action is not valid: {exc}")
+        if item.problems:
+            bad(item.number, f"turn {item.number}: {item.problems[0]}")
 
-    for turn, again in zip(turns, replayed, strict=False):
-        stored_chain = agents.chain_hash(prev_chain, turn.action, turn.state_hash)
-        if turn.state_hash != again["state_hash"]:
-            return bad(turn.number, "state hash differs from the replay")
-        if turn.chain_hash != again["chain_hash"] or turn.chain_hash != stored_chain:
-            return bad(turn.number, "chain hash differs from the replay")
-        prev_chain = turn.chain_hash
-    if len(replayed) != len(turns):
-        return bad(min(len(replayed), len(turns)) + 1, "replay length differs")
-    if turns and session.head_chain_hash != turns[-1].chain_hash:
-        return bad(turns[-1].number, "session head differs from the last turn")
+    last = turns[-1].number if turns else 0
+    head = turns[-1].chain_hash if turns else opening.hash
+    if session.head_chain_hash != head:
+        bad(last, "the game's head chain hash differs from its last turn")
+    if session.turn_number != len(turns):
+        bad(last, f"the game says turn {session.turn_number} but has {len(turns)}")
+    final = replayed[-1].outcome.state if replayed and replayed[-1].outcome else None
+    final = opening if not turns else final
+    if final is not None and session.state != final.data:
+        bad(last, "the stored current state differs from the replay")
     return report

@@ -23,6 +23,7 @@ import agents
 from game import metrics
 from game.broadcast import broadcast_turn
 from game.errors import (
+    ChainCorrupt,
     GameOver,
     IdempotencyConflict,
     InvalidAction,
@@ -32,7 +33,13 @@ from game.errors import (
     ThemeVersionConflict,
 )
 from game.models import GameSession, IdempotencyKey, Theme, Turn
-from game.selectors import session_get, theme_current, theme_engine
+from game.selectors import (
+    replay_stored,
+    session_get,
+    theme_current,
+    theme_engine,
+    turn_list,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -119,12 +126,23 @@ def _check_seed(seed) -> int:
     return seed
 
 
-def session_create(*, owner, theme_slug: str, seed: int | None = None) -> GameSession:
-    """Start a game on the newest enabled version of a theme."""
+def session_create(
+    *, owner, theme_slug: str, seed: int | None = None, storyteller: str | None = None
+) -> GameSession:
+    """Start a game on the newest enabled version of a theme.
+
+    ``storyteller`` picks the Director's profile (steady, relentless or
+    chaotic); None keeps the theme's own.
+    """
     theme = theme_current(slug=theme_slug)
     seed = secrets.randbelow(SEED_MAX + 1) if seed is None else _check_seed(seed)
 
-    state = agents.new_game(theme_engine(theme), seed)
+    try:
+        state = agents.new_game(theme_engine(theme), seed, storyteller)
+    except agents.ActionError as exc:
+        raise InvalidInput(
+            exc.message, details={exc.field or "storyteller": [exc.message]}
+        ) from exc
     data = state.data
     session = GameSession.objects.create(
         owner=owner,
@@ -137,6 +155,108 @@ def session_create(*, owner, theme_slug: str, seed: int | None = None) -> GameSe
     metrics.SESSIONS_CREATED.inc()
     logger.info("session %s created on %s seed %s", session.id, theme, seed)
     return session
+
+
+def _check_fork_turn(at_turn, source: GameSession) -> int:
+    if isinstance(at_turn, bool) or not isinstance(at_turn, int):
+        raise InvalidInput(
+            "The turn to fork at must be a whole number.",
+            details={"turn": ["Not an integer."]},
+        )
+    if not 0 <= at_turn <= source.turn_number:
+        raise InvalidInput(
+            f"The turn to fork at must be between 0 and {source.turn_number}.",
+            details={"turn": [f"Out of range 0..{source.turn_number}."]},
+        )
+    return at_turn
+
+
+def session_fork(*, session_id, user, at_turn: int) -> GameSession:
+    """A new private game for ``user`` that starts as ``session_id`` stood at a turn.
+
+    The new game pins the same theme version, seed and storyteller, carries
+    copies of the source's first ``at_turn`` turns (same actions, records and
+    hashes) and the state those turns lead to, rebuilt by replaying them
+    through the engine. Anyone who may see the source may fork it; a source
+    whose stored turns no longer replay to their hashes is refused.
+    """
+    with transaction.atomic():
+        source = session_get(user=user, session_id=session_id)
+        at_turn = _check_fork_turn(at_turn, source)
+        turns = list(turn_list(session=source)[:at_turn])
+        if len(turns) != at_turn:
+            raise ChainCorrupt(
+                f"Turns up to {at_turn} are not all stored.",
+                details={"turn": at_turn},
+            )
+        try:
+            opening, replayed = replay_stored(source, turns)
+        except agents.ActionError as exc:
+            raise ChainCorrupt(
+                f"The game's opening cannot be rebuilt: {exc.message}",
+                details={"first_bad_turn": 0},
+            ) from exc
+        for item in replayed:
+            if item.problems:
+                raise ChainCorrupt(
+                    f"Turn {item.number} does not replay to its stored "
+                    f"hashes ({item.problems[0]}); the game cannot be forked.",
+                    details={
+                        "first_bad_turn": item.number,
+                        "problems": item.problems,
+                    },
+                )
+
+        state = replayed[-1].outcome.state if replayed else opening
+        data = state.data
+        ending_id, _ = _ending_of(data)
+        fork = GameSession.objects.create(
+            owner=user,
+            theme=source.theme,
+            seed=source.seed,
+            state=data,
+            turn_number=at_turn,
+            head_chain_hash=turns[-1].chain_hash if turns else state.hash,
+            status=(
+                GameSession.Status.ACTIVE
+                if data.get("status", "active") == "active"
+                else GameSession.Status.ENDED
+            ),
+            ending=ending_id,
+            visibility=GameSession.Visibility.PRIVATE,
+            parent=source,
+            fork_turn=at_turn,
+        )
+        Turn.objects.bulk_create(
+            Turn(
+                session=fork,
+                number=turn.number,
+                action=turn.action,
+                record=turn.record,
+                state_hash=turn.state_hash,
+                chain_hash=turn.chain_hash,
+                duration_us=turn.duration_us,
+            )
+            for turn in turns
+        )
+    metrics.SESSIONS_CREATED.inc()
+    logger.info("session %s forked from %s at turn %s", fork.id, source.id, at_turn)
+    return GameSession.objects.select_related("theme", "owner").get(pk=fork.pk)
+
+
+def session_undo(*, session_id, user) -> GameSession:
+    """Take back the last turn: a fork at the turn before the current one.
+
+    The original game is left as it was; an ended game comes back as the
+    turn before its end.
+    """
+    source = session_get(user=user, session_id=session_id)
+    if source.turn_number == 0:
+        raise InvalidInput(
+            "Nothing to undo: no turn has been played yet.",
+            details={"turn": ["The game is at turn 0."]},
+        )
+    return session_fork(session_id=source.pk, user=user, at_turn=source.turn_number - 1)
 
 
 def session_set_visibility(*, session_id, user, visibility: str) -> GameSession:

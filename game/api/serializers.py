@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from rest_framework import serializers
 
+from agents.engine import STORYTELLERS
 from game.models import GameSession, Theme, Turn
 from game.services import IDEMPOTENCY_KEY_MAX, SEED_MAX
 
@@ -43,6 +44,20 @@ class SessionCreateInput(StrictSerializer):
         min_value=0,
         max_value=SEED_MAX,
         help_text="Leave out for a random seed.",
+    )
+    storyteller = serializers.ChoiceField(
+        choices=STORYTELLERS,
+        required=False,
+        allow_null=True,
+        help_text="The Director's profile; leave out for the theme's own.",
+    )
+
+
+class SessionForkInput(StrictSerializer):
+    turn = serializers.IntegerField(
+        min_value=0,
+        help_text="How many of the source's turns the new game keeps (0 to its "
+        "current turn).",
     )
 
 
@@ -140,6 +155,23 @@ class TurnSubmitOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=GameSession.Status.choices)
     record = serializers.DictField(help_text="The engine's record of the turn.")
     view = serializers.DictField(help_text="The client view after the turn.")
+
+
+class VerifyTurnOutput(serializers.Serializer):
+    turn = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+class VerifyOutput(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="Every stored turn replays to its hashes.")
+    turns = serializers.IntegerField(help_text="Number of stored turns checked.")
+    first_bad_turn = serializers.IntegerField(
+        allow_null=True,
+        help_text="The earliest turn that disagrees (0: the opening state).",
+    )
+    detail = serializers.CharField(help_text="The first problem found, or empty.")
+    results = VerifyTurnOutput(many=True)
 
 
 class TicketOutput(serializers.Serializer):

@@ -36,6 +36,21 @@ urlpatterns = [
         views.TurnDetailView.as_view(),
         name="api-turn",
     ),
+    path(
+        "sessions/<uuid:session_id>/fork/",
+        views.SessionForkView.as_view(),
+        name="api-session-fork",
+    ),
+    path(
+        "sessions/<uuid:session_id>/undo/",
+        views.SessionUndoView.as_view(),
+        name="api-session-undo",
+    ),
+    path(
+        "sessions/<uuid:session_id>/verify/",
+        views.SessionVerifyView.as_view(),
+        name="api-session-verify",
+    ),
     path("ws-tickets/", views.WsTicketView.as_view(), name="api-ws-tickets"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -88,7 +88,10 @@ class SessionListView(GenericAPIView):
     def post(self, request):
         data = _parsed(s.SessionCreateInput, request)
         session = services.session_create(
-            owner=request.user, theme_slug=data["theme"], seed=data.get("seed")
+            owner=request.user,
+            theme_slug=data["theme"],
+            seed=data.get("seed"),
+            storyteller=data.get("storyteller"),
         )
         return Response(selectors.session_view(session), status=status.HTTP_201_CREATED)
 
@@ -182,6 +185,57 @@ class TurnDetailView(APIView):
         session = selectors.session_get(user=request.user, session_id=session_id)
         turn = selectors.turn_get(session=session, number=number)
         return Response(s.TurnOutput(turn).data)
+
+
+FORK_ERRORS = {
+    **_errors(400, 401, 404),
+    409: OpenApiResponse(
+        s.ErrorResponse,
+        description="The source's stored turns do not replay to their hashes.",
+    ),
+}
+
+
+class SessionForkView(APIView):
+    @extend_schema(
+        request=s.SessionForkInput,
+        responses={201: s.SessionOutput, **FORK_ERRORS},
+        summary="Start a new private game from a game as it stood at a turn",
+        description="The new game keeps the source's first `turn` turns with "
+        "the same hashes. Spectators may fork a public game into their own.",
+        tags=["sessions"],
+    )
+    def post(self, request, session_id):
+        data = _parsed(s.SessionForkInput, request)
+        session = services.session_fork(
+            session_id=session_id, user=request.user, at_turn=data["turn"]
+        )
+        return Response(selectors.session_view(session), status=status.HTTP_201_CREATED)
+
+
+class SessionUndoView(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: s.SessionOutput, **FORK_ERRORS},
+        summary="Take back the last turn: a new game forked one turn earlier",
+        description="The original game is kept; 400 at turn 0.",
+        tags=["sessions"],
+    )
+    def post(self, request, session_id):
+        session = services.session_undo(session_id=session_id, user=request.user)
+        return Response(selectors.session_view(session), status=status.HTTP_201_CREATED)
+
+
+class SessionVerifyView(APIView):
+    @extend_schema(
+        responses={200: s.VerifyOutput, **_errors(401, 404)},
+        summary="Replay a game and check every stored turn's hashes",
+        tags=["sessions"],
+    )
+    def get(self, request, session_id):
+        session = selectors.session_get(user=request.user, session_id=session_id)
+        report = selectors.session_verify(session)
+        return Response({key: report[key] for key in s.VerifyOutput().fields})
 
 
 class WsTicketView(APIView):
