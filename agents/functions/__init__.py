@@ -1,10 +1,13 @@
 """The safe functions, registered on import; `REGISTRY` maps names to entries."""
 
 from agents.functions import (  # noqa: F401  (importing registers them)
+    anomalies,
     combat,
+    crafting,
     diplomacy,
     economy,
     environment,
+    finale,
     morale,
     npcs,
     structures,

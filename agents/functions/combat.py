@@ -312,3 +312,178 @@ def enemy_raid_stores(ctx: Ctx, args: Args) -> None:
         )
     else:
         ctx.note("raid_foiled", stockpile=h.name_of(ctx, "stockpiles", sid))
+
+
+# --- phase 2 additions ----------------------------------------------------
+
+
+def _fit_leader(data: Data, theme: Theme, args: Args) -> str | None:
+    return h.npc_unfit(data, theme, args["npc"])
+
+
+@safe_function(
+    "snipe_officers",
+    "combat",
+    "Spends 10 ammo; the NPC's marksmen pick off enemy officers: enemy "
+    "morale falls 6-12 (more with a cunning NPC); the NPC tires by 10.",
+    (npc(),),
+    check=_fit_leader,
+    stock_cost=h.role_cost(ammo=10),
+    gas=2,
+    cooldown=1,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def snipe_officers(ctx: Ctx, args: Args) -> None:
+    roll = ctx.rng("combat")
+    h.change_stock(ctx, ctx.role("ammo"), -10)
+    drop = roll.randint(6, 12) + (3 if h.has_trait(ctx, args["npc"], "cunning") else 0)
+    h.shake_enemy(ctx, drop)
+    h.tire(ctx, args["npc"], 10)
+
+
+def _check_counter_battery(data: Data, theme: Theme, args: Args) -> str | None:
+    if data["enemy"]["engines"] <= 0:
+        return "the enemy has no siege engines to hit"
+    return None
+
+
+@safe_function(
+    "counter_battery",
+    "combat",
+    "Spends 25 ammo on the enemy's engines: may destroy one (better odds once "
+    "the enemy is scouted), otherwise enemy strength falls 5-10.",
+    (),
+    check=_check_counter_battery,
+    stock_cost=h.role_cost(ammo=25),
+    gas=3,
+    cooldown=2,
+    per_turn=1,
+    used_by=("events", "orders"),
+)
+def counter_battery(ctx: Ctx, args: Args) -> None:
+    roll = ctx.rng("combat")
+    h.change_stock(ctx, ctx.role("ammo"), -25)
+    enemy = ctx.data["enemy"]
+    odds = 60 if ctx.data["flags"].get("enemy_scouted", 0) else 40
+    if roll.chance(odds):
+        enemy["engines"] -= 1
+        ctx.note("engine_destroyed", amount=enemy["engines"])
+    else:
+        h.hurt_enemy(ctx, roll.randint(5, 10))
+
+
+@safe_function(
+    "lay_traps",
+    "combat",
+    "Spends 10 materials on pits and snares: the next assault this turn "
+    "costs the enemy 15 more strength.",
+    (),
+    stock_cost=h.role_cost(materials=10),
+    gas=2,
+    cooldown=1,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def lay_traps(ctx: Ctx, args: Args) -> None:
+    h.change_stock(ctx, ctx.role("materials"), -10)
+    guards = ctx.data["guards"]
+    guards["ambush"] = guards.get("ambush", 0) + 15
+
+
+def _check_night_raid(data: Data, theme: Theme, args: Args) -> str | None:
+    problem = h.npc_unfit(data, theme, args["npc"])
+    if problem:
+        return problem
+    return _troops_short(data, theme, args["troops"])
+
+
+def _troops_short(data: Data, theme: Theme, troops: int) -> str | None:
+    garrison = theme.roles["garrison"]
+    have = data["metrics"][garrison]
+    if have < troops:
+        name = theme.data["metrics"][garrison]["name"]
+        return f"not enough {name}: needs {troops}, has {have}"
+    return None
+
+
+@safe_function(
+    "night_raid",
+    "combat",
+    "The NPC leads troops on a raid: enemy strength falls by troops/2 to "
+    "troops and morale by 5-15; a few troops are lost; the leader may be "
+    "wounded.",
+    (npc(), integer("troops", 5, 30)),
+    check=_check_night_raid,
+    gas=3,
+    cooldown=2,
+    per_turn=1,
+    used_by=("events", "characters"),
+)
+def night_raid(ctx: Ctx, args: Args) -> None:
+    roll = ctx.rng("combat")
+    troops = args["troops"]
+    ctx.note("sortie", npc=h.name_of(ctx, "npcs", args["npc"]))
+    h.hurt_enemy(ctx, roll.randint(troops // 2, troops))
+    h.shake_enemy(ctx, roll.randint(5, 15))
+    h.lose_garrison(ctx, roll.randint(0, troops // 5))
+    h.tire(ctx, args["npc"], 15)
+    if roll.chance(20):
+        h.wound(ctx, args["npc"], roll.randint(10, 30))
+
+
+def _check_reserve(data: Data, theme: Theme, args: Args) -> str | None:
+    problem = h.structure_fallen(data, theme, theme.roles["keep"])
+    if problem:
+        return problem
+    return _troops_short(data, theme, args["troops"])
+
+
+@safe_function(
+    "hold_reserve",
+    "combat",
+    "Troops held back guard the keep this turn (troops / 5).",
+    (integer("troops", 10, 100),),
+    check=_check_reserve,
+    gas=1,
+    per_turn=1,
+    used_by=("events", "orders"),
+)
+def hold_reserve(ctx: Ctx, args: Args) -> None:
+    h.add_guard(ctx, ctx.role("keep"), args["troops"] // 5)
+    ctx.note("walls_manned", amount=args["troops"])
+
+
+def _standing(data: Data, theme: Theme, args: Args) -> str | None:
+    return h.structure_fallen(data, theme, args["structure"])
+
+
+@safe_function(
+    "enemy_sap",
+    "combat",
+    "Miners dig under a structure: damage equal to force, which guards do not stop.",
+    (structure(), integer("force", 1, 60)),
+    check=_standing,
+    gas=0,
+    per_turn=2,
+    used_by=("world",),
+)
+def enemy_sap(ctx: Ctx, args: Args) -> None:
+    h.damage_structure(ctx, args["structure"], args["force"])
+
+
+@safe_function(
+    "enemy_harass",
+    "combat",
+    "Raids and taunts through the night: morale falls by amount/2 to "
+    "amount; NPCs on the walls tire by amount/2.",
+    (integer("amount", 1, 20),),
+    gas=0,
+    per_turn=2,
+    used_by=("world",),
+)
+def enemy_harass(ctx: Ctx, args: Args) -> None:
+    roll = ctx.rng("combat")
+    h.add_morale(ctx, -roll.randint(args["amount"] // 2, args["amount"]))
+    for nid in h.on_duty(ctx, "walls"):
+        h.tire(ctx, nid, args["amount"] // 2)

@@ -228,3 +228,146 @@ def craft_ammo(ctx: Ctx, args: Args) -> None:
         stockpile=h.name_of(ctx, "stockpiles", ctx.role("ammo")),
         amount=gained,
     )
+
+
+# --- phase 2 additions ----------------------------------------------------
+
+
+def _check_trade(data: Data, theme: Theme, args: Args) -> str | None:
+    if args["give"] == args["get"]:
+        return "a stockpile cannot be traded for itself"
+    get = args["get"]
+    if data["stockpiles"][get] >= theme.data["stockpiles"][get]["max"]:
+        return f"the {theme.data['stockpiles'][get]['name']} store is full"
+    return None
+
+
+def _trade_cost(args: Args, theme: Theme) -> dict[str, int]:
+    return {args["give"]: args["amount"]}
+
+
+@safe_function(
+    "trade_goods",
+    "economy",
+    "Spends amount of one stockpile; another gains half of it.",
+    (stockpile("give"), stockpile("get"), integer("amount", 5, 60)),
+    check=_check_trade,
+    stock_cost=_trade_cost,
+    gas=1,
+    cooldown=1,
+    per_turn=1,
+    used_by=("events", "orders"),
+)
+def trade_goods(ctx: Ctx, args: Args) -> None:
+    h.change_stock(ctx, args["give"], -args["amount"])
+    h.change_stock(ctx, args["get"], args["amount"] // 2)
+
+
+@safe_function(
+    "levy_tax",
+    "economy",
+    "Wealth +20-40 taken from the townsfolk; morale -4; kind NPCs lose 3 loyalty.",
+    (),
+    gas=1,
+    cooldown=3,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def levy_tax(ctx: Ctx, args: Args) -> None:
+    h.change_stock(ctx, ctx.role("wealth"), ctx.rng("economy").randint(20, 40))
+    h.add_morale(ctx, -4)
+    for nid in h.present_npcs(ctx):
+        if h.has_trait(ctx, nid, "kind"):
+            h.shift_loyalty(ctx, nid, -3)
+
+
+@safe_function(
+    "guard_stores",
+    "economy",
+    "The stores are guarded this turn (raids on them are foiled); NPCs on "
+    "stores duty tire by 5.",
+    (),
+    gas=1,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def guard_stores(ctx: Ctx, args: Args) -> None:
+    guards = ctx.data["guards"]
+    guards["stores"] = guards.get("stores", 0) + 1
+    for nid in h.on_duty(ctx, "stores"):
+        h.tire(ctx, nid, 5)
+
+
+def _check_sell(data: Data, theme: Theme, args: Args) -> str | None:
+    if args["stockpile"] == theme.roles["wealth"]:
+        return "wealth cannot be sold for itself"
+    return None
+
+
+def _sell_cost(args: Args, theme: Theme) -> dict[str, int]:
+    return {args["stockpile"]: args["amount"]}
+
+
+@safe_function(
+    "sell_stock",
+    "economy",
+    "The stockpile falls by amount; wealth rises by half of it.",
+    (stockpile(), integer("amount", 10, 100)),
+    check=_check_sell,
+    stock_cost=_sell_cost,
+    gas=1,
+    cooldown=1,
+    per_turn=1,
+    used_by=("events", "orders"),
+)
+def sell_stock(ctx: Ctx, args: Args) -> None:
+    h.change_stock(ctx, args["stockpile"], -args["amount"])
+    h.change_stock(ctx, ctx.role("wealth"), args["amount"] // 2)
+
+
+@safe_function(
+    "smuggle_supplies",
+    "economy",
+    "Spends 30 wealth on smugglers: food +15-40 and medicine +5-15; they "
+    "may be seen (flag smugglers_seen).",
+    (),
+    stock_cost=h.role_cost(wealth=30),
+    gas=2,
+    cooldown=3,
+    per_turn=1,
+    used_by=("events", "orders"),
+)
+def smuggle_supplies(ctx: Ctx, args: Args) -> None:
+    roll = ctx.rng("economy")
+    h.change_stock(ctx, ctx.role("wealth"), -30)
+    h.change_stock(ctx, ctx.role("food"), roll.randint(15, 40))
+    h.change_stock(ctx, ctx.role("medicine"), roll.randint(5, 15))
+    if roll.chance(20):
+        ctx.data["flags"]["smugglers_seen"] = 1
+
+
+def _check_requisition(data: Data, theme: Theme, args: Args) -> str | None:
+    sid = args["stockpile"]
+    if data["stockpiles"][sid] >= theme.data["stockpiles"][sid]["max"]:
+        return f"the {theme.data['stockpiles'][sid]['name']} store is full"
+    return None
+
+
+@safe_function(
+    "requisition",
+    "economy",
+    "The stockpile gains 10-30 taken from civilians; morale -5; kind NPCs "
+    "lose 3 loyalty.",
+    (stockpile(),),
+    check=_check_requisition,
+    gas=1,
+    cooldown=3,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def requisition(ctx: Ctx, args: Args) -> None:
+    h.change_stock(ctx, args["stockpile"], ctx.rng("economy").randint(10, 30))
+    h.add_morale(ctx, -5)
+    for nid in h.present_npcs(ctx):
+        if h.has_trait(ctx, nid, "kind"):
+            h.shift_loyalty(ctx, nid, -3)

@@ -128,3 +128,136 @@ def strange_omen(ctx: Ctx, args: Args) -> None:
     swing = roll.randint(-args["amount"], args["amount"]) + 2 * pious
     h.add_morale(ctx, max(-args["amount"], min(args["amount"], swing)))
     ctx.note("omen", amount=abs(swing))
+
+
+# --- phase 2 additions ----------------------------------------------------
+
+
+@safe_function(
+    "flood",
+    "environment",
+    "Water breaks in: the structure loses amount / 2 and its fire goes out; "
+    "food loses amount.",
+    (structure(), integer("amount", 1, 40)),
+    gas=1,
+    per_turn=1,
+    used_by=("events", "world"),
+)
+def flood(ctx: Ctx, args: Args) -> None:
+    sid = args["structure"]
+    live = ctx.data["structures"][sid]
+    if live["fire"]:
+        live["fire"] = 0
+        ctx.note("fire_out", structure=h.name_of(ctx, "structures", sid))
+    h.damage_structure(ctx, sid, args["amount"] // 2)
+    h.change_stock(ctx, ctx.role("food"), -args["amount"])
+
+
+@safe_function(
+    "earth_tremor",
+    "environment",
+    "The ground shakes: every standing structure loses amount / 2 to amount.",
+    (integer("amount", 1, 30),),
+    gas=1,
+    cooldown=2,
+    per_turn=1,
+    used_by=("events", "world"),
+)
+def earth_tremor(ctx: Ctx, args: Args) -> None:
+    roll = ctx.rng("environment")
+    for sid in ctx.theme.structure_ids:
+        if ctx.data["structures"][sid]["status"] != "collapsed":
+            h.damage_structure(
+                ctx, sid, roll.randint(args["amount"] // 2, args["amount"])
+            )
+
+
+@safe_function(
+    "heatwave",
+    "environment",
+    "The weather turns to heat: NPCs present tire by amount and food spoils by amount.",
+    (integer("amount", 1, 20),),
+    gas=1,
+    cooldown=2,
+    per_turn=1,
+    used_by=("events", "world"),
+)
+def heatwave(ctx: Ctx, args: Args) -> None:
+    world = ctx.data["world"]
+    if world["weather"] != "heat":
+        world["weather"] = "heat"
+        ctx.note("weather_changed", weather="heat")
+    for nid in h.present_npcs(ctx):
+        h.tire(ctx, nid, args["amount"])
+    h.change_stock(ctx, ctx.role("food"), -args["amount"])
+
+
+@safe_function(
+    "cold_snap",
+    "environment",
+    "The weather turns to storm and fuel burns by amount; whatever fuel is "
+    "short costs morale (a third of it) and spreads disease (a fifth).",
+    (integer("amount", 1, 30),),
+    gas=1,
+    cooldown=2,
+    per_turn=1,
+    used_by=("events", "world"),
+)
+def cold_snap(ctx: Ctx, args: Args) -> None:
+    world = ctx.data["world"]
+    if world["weather"] != "storm":
+        world["weather"] = "storm"
+        ctx.note("weather_changed", weather="storm")
+    burned = -h.change_stock(ctx, ctx.role("fuel"), -args["amount"])
+    short = args["amount"] - burned
+    if short:
+        h.add_morale(ctx, -(short // 3))
+        sick = short // 5
+        if sick:
+            world["disease"] = min(100, world["disease"] + sick)
+            ctx.note("disease_spread", amount=sick)
+
+
+def _check_sickness(data: Data, theme: Theme, args: Args) -> str | None:
+    if data["world"]["disease"] <= 0:
+        return "there is no sickness to fight"
+    return None
+
+
+@safe_function(
+    "purify_water",
+    "environment",
+    "Spends 10 fuel boiling water and burning refuse: disease -10.",
+    (),
+    check=_check_sickness,
+    stock_cost=h.role_cost(fuel=10),
+    gas=2,
+    cooldown=1,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def purify_water(ctx: Ctx, args: Args) -> None:
+    h.change_stock(ctx, ctx.role("fuel"), -10)
+    world = ctx.data["world"]
+    world["disease"] = max(0, world["disease"] - 10)
+    ctx.note("disease_treated", amount=10)
+
+
+@safe_function(
+    "quarantine_sick",
+    "environment",
+    "The sick are shut away: disease -10 to -20, garrison -2, morale -3.",
+    (),
+    check=_check_sickness,
+    gas=2,
+    cooldown=2,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def quarantine_sick(ctx: Ctx, args: Args) -> None:
+    drop = ctx.rng("environment").randint(10, 20)
+    world = ctx.data["world"]
+    world["disease"] = max(0, world["disease"] - drop)
+    ctx.note("disease_treated", amount=drop)
+    h.lose_garrison(ctx, 2)
+    h.add_morale(ctx, -3)

@@ -30,6 +30,9 @@ def npc_absent(data: dict[str, Any], theme: Theme, npc_id: str) -> str | None:
         return f"{name} is dead"
     if npc["status"] == "deserted":
         return f"{name} has deserted"
+    if npc["status"] not in PRESENT:
+        # Any later status (captured, ...) means the NPC cannot act.
+        return f"{name} is {npc['status']}"
     if npc.get("away", 0) > 0:
         return f"{name} is away from the walls"
     return None
@@ -194,9 +197,59 @@ def shake_enemy(ctx: Ctx, amount: int) -> None:
     enemy["morale"] = min(100, max(0, enemy["morale"] - amount))
 
 
+def change_stock(ctx: Ctx, sid: str, delta: int) -> int:
+    """add_stock with a stock_gained / stock_lost note for the narrator."""
+    done = add_stock(ctx, sid, delta)
+    if done:
+        key = "stock_gained" if done > 0 else "stock_lost"
+        ctx.note(key, stockpile=_name(ctx, "stockpiles", sid), amount=abs(done))
+    return done
+
+
+def shift_tension(ctx: Ctx, amount: int) -> None:
+    director = ctx.data["director"]
+    director["tension"] = min(100, max(0, director["tension"] + amount))
+
+
+def npcs_lost(data: dict[str, Any]) -> int:
+    return sum(1 for npc in data["npcs"].values() if npc["status"] not in PRESENT)
+
+
+def on_duty(ctx: Ctx, duty: str) -> list[str]:
+    return [nid for nid in present_npcs(ctx) if ctx.data["npcs"][nid]["duty"] == duty]
+
+
+def any_trait(ctx: Ctx, trait: str) -> bool:
+    return any(has_trait(ctx, nid, trait) for nid in present_npcs(ctx))
+
+
 def _name(ctx: Ctx, table: str, key: str) -> str:
     return str(ctx.theme.data[table][key]["name"])
 
 
 def name_of(ctx: Ctx, table: str, key: str) -> str:
     return _name(ctx, table, key)
+
+
+def role_cost(**amounts: int) -> Any:
+    """A stock_cost that spends fixed amounts of the theme's role stockpiles."""
+
+    def cost(args: dict[str, Any], theme: Theme) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for role, amount in amounts.items():
+            sid = theme.roles[role]
+            out[sid] = out.get(sid, 0) + amount
+        return out
+
+    return cost
+
+
+def once(flag_name: str, what: str) -> Any:
+    """A check refusing a once-a-game function whose flag is already set."""
+
+    def check(data: dict[str, Any], theme: Theme, args: dict[str, Any]) -> str | None:
+        if data["flags"].get(flag_name, 0):
+            return f"{what} has already happened this game"
+        return None
+
+    return check

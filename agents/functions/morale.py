@@ -100,3 +100,77 @@ def hold_vigil(ctx: Ctx, args: Args) -> None:
     for nid in h.present_npcs(ctx):
         if h.has_trait(ctx, nid, "pious"):
             h.shift_loyalty(ctx, nid, 3)
+
+
+# --- phase 2 additions ----------------------------------------------------
+
+
+@safe_function(
+    "tell_stories",
+    "morale",
+    "Old stories round the fires: morale +3, tension -2.",
+    (),
+    gas=1,
+    cooldown=1,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def tell_stories(ctx: Ctx, args: Args) -> None:
+    h.add_morale(ctx, 3)
+    h.shift_tension(ctx, -2)
+
+
+@safe_function(
+    "honour_the_fallen",
+    "morale",
+    "The lost are remembered: morale rises by 3 per NPC lost (at least 4, "
+    "at most 15); tension -3.",
+    (),
+    gas=1,
+    cooldown=3,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def honour_the_fallen(ctx: Ctx, args: Args) -> None:
+    ctx.note("vigil")
+    h.add_morale(ctx, min(15, max(4, 3 * h.npcs_lost(ctx.data))))
+    h.shift_tension(ctx, -3)
+
+
+def _wealth(args: Args, theme: Theme) -> dict[str, int]:
+    return {theme.roles["wealth"]: args["amount"]}
+
+
+@safe_function(
+    "share_wealth",
+    "morale",
+    "Spends wealth among the defenders: morale + amount / 5; greedy NPCs "
+    "gain 3 loyalty.",
+    (integer("amount", 10, 60),),
+    stock_cost=_wealth,
+    gas=1,
+    cooldown=2,
+    per_turn=1,
+    used_by=("events", "orders"),
+)
+def share_wealth(ctx: Ctx, args: Args) -> None:
+    h.change_stock(ctx, ctx.role("wealth"), -args["amount"])
+    h.add_morale(ctx, args["amount"] // 5)
+    for nid in h.present_npcs(ctx):
+        if h.has_trait(ctx, nid, "greedy"):
+            h.shift_loyalty(ctx, nid, 3)
+
+
+@safe_function(
+    "raise_banner",
+    "morale",
+    "The colours go up where the enemy can see them: morale +5, enemy morale -3.",
+    (),
+    gas=1,
+    cooldown=2,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def raise_banner(ctx: Ctx, args: Args) -> None:
+    h.add_morale(ctx, 5)
+    h.shake_enemy(ctx, 3)

@@ -179,3 +179,112 @@ def rebuild_structure(ctx: Ctx, args: Args) -> None:
 )
 def damage_structure(ctx: Ctx, args: Args) -> None:
     h.damage_structure(ctx, args["structure"], args["amount"])
+
+
+# --- phase 2 additions ----------------------------------------------------
+
+
+@safe_function(
+    "fortify_all",
+    "structures",
+    "Spends 30 materials; every structure still standing gains 6 integrity.",
+    (),
+    stock_cost=h.role_cost(materials=30),
+    gas=3,
+    cooldown=2,
+    per_turn=1,
+    used_by=("events", "orders"),
+)
+def fortify_all(ctx: Ctx, args: Args) -> None:
+    h.change_stock(ctx, ctx.role("materials"), -30)
+    for sid in ctx.theme.structure_ids:
+        live = ctx.data["structures"][sid]
+        if live["status"] != "collapsed" and live["integrity"] < live["max"]:
+            h.set_integrity(ctx, sid, live["integrity"] + 6)
+            ctx.note(
+                "structure_repaired",
+                structure=h.name_of(ctx, "structures", sid),
+                amount=6,
+            )
+
+
+def _still_standing(data: Data, theme: Theme, args: Args) -> str | None:
+    return h.structure_fallen(data, theme, args["structure"])
+
+
+@safe_function(
+    "dig_defences",
+    "structures",
+    "Spends 15 materials on ditches and stakes: the structure is guarded "
+    "+15 this turn.",
+    (structure(),),
+    check=_still_standing,
+    stock_cost=h.role_cost(materials=15),
+    gas=2,
+    cooldown=1,
+    per_turn=1,
+    used_by=("events", "characters", "orders"),
+)
+def dig_defences(ctx: Ctx, args: Args) -> None:
+    h.change_stock(ctx, ctx.role("materials"), -15)
+    h.add_guard(ctx, args["structure"], 15)
+    ctx.note("barricaded", structure=h.name_of(ctx, "structures", args["structure"]))
+
+
+def _check_breach(data: Data, theme: Theme, args: Args) -> str | None:
+    sid = args["structure"]
+    status = data["structures"][sid]["status"]
+    name = theme.data["structures"][sid]["name"]
+    if status == "collapsed":
+        return f"{name} has collapsed"
+    if status != "damaged":
+        return f"{name} has no breach to patch"
+    return None
+
+
+@safe_function(
+    "patch_breach",
+    "structures",
+    "Spends 10 materials; a damaged (not collapsed) structure gains 15 integrity.",
+    (structure(),),
+    check=_check_breach,
+    stock_cost=h.role_cost(materials=10),
+    gas=1,
+    per_turn=2,
+    used_by=("events", "characters", "orders"),
+)
+def patch_breach(ctx: Ctx, args: Args) -> None:
+    sid = args["structure"]
+    h.change_stock(ctx, ctx.role("materials"), -10)
+    h.set_integrity(ctx, sid, ctx.data["structures"][sid]["integrity"] + 15)
+    ctx.note(
+        "structure_repaired", structure=h.name_of(ctx, "structures", sid), amount=15
+    )
+
+
+def _check_demolish(data: Data, theme: Theme, args: Args) -> str | None:
+    sid = args["structure"]
+    if sid == theme.roles["keep"]:
+        return f"{theme.data['structures'][sid]['name']} cannot be torn down"
+    return h.structure_fallen(data, theme, sid)
+
+
+@safe_function(
+    "demolish_structure",
+    "structures",
+    "Tears down a structure that is not the keep (a firebreak, or stone for "
+    "elsewhere): it collapses, materials gain a third of its integrity, "
+    "morale -3.",
+    (structure(),),
+    check=_check_demolish,
+    gas=2,
+    cooldown=3,
+    per_turn=1,
+    used_by=("events",),
+)
+def demolish_structure(ctx: Ctx, args: Args) -> None:
+    sid = args["structure"]
+    salvaged = ctx.data["structures"][sid]["integrity"] // 3
+    h.set_integrity(ctx, sid, 0)
+    h.change_stock(ctx, ctx.role("materials"), salvaged)
+    h.add_morale(ctx, -3)

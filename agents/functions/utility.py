@@ -103,3 +103,52 @@ def last_stand(ctx: Ctx, args: Args) -> None:
     h.add_morale(ctx, 15)
     for nid in h.present_npcs(ctx):
         h.tire(ctx, nid, 25)
+
+
+# --- phase 2 additions ----------------------------------------------------
+
+
+@safe_function(
+    "add_flag",
+    "utility",
+    "A story flag rises by the amount (up to 99); an unset flag counts as 0.",
+    (flag(), integer("amount", 1, 9)),
+    gas=0,
+    per_turn=6,
+)
+def add_flag(ctx: Ctx, args: Args) -> None:
+    flags = ctx.data["flags"]
+    flags[args["flag"]] = min(99, flags.get(args["flag"], 0) + args["amount"])
+
+
+def _running(data: Data, theme: Theme, args: Args) -> str | None:
+    if data["timers"].get(args["name"], 0) <= 0:
+        return f'no timer "{args["name"]}" is running'
+    return None
+
+
+@safe_function(
+    "cancel_timer",
+    "utility",
+    "A running timer is dropped without setting <name>_done.",
+    (flag("name"),),
+    check=_running,
+    gas=0,
+    per_turn=4,
+)
+def cancel_timer(ctx: Ctx, args: Args) -> None:
+    ctx.data["timers"].pop(args["name"], None)
+
+
+@safe_function(
+    "extend_timer",
+    "utility",
+    "A running timer runs the given turns longer (up to 20 in all).",
+    (flag("name"), integer("turns", 1, 5)),
+    check=_running,
+    gas=0,
+    per_turn=4,
+)
+def extend_timer(ctx: Ctx, args: Args) -> None:
+    timers = ctx.data["timers"]
+    timers[args["name"]] = min(20, timers[args["name"]] + args["turns"])

@@ -115,6 +115,109 @@ def _salvage_ready(d: dict[str, Any]) -> None:
 CASES["salvage"] = ("player", {"structure": "wall"}, _salvage_ready)
 
 
+def _wall_breached(d: dict[str, Any]) -> None:
+    d["structures"]["wall"].update(integrity=20, status="damaged")
+
+
+def _timer(d: dict[str, Any]) -> None:
+    d["timers"]["bell"] = 3
+
+
+CASES.update(
+    {
+        "snipe_officers": ("player", {"npc": "bram"}, _none),
+        "counter_battery": ("player", {}, _none),
+        "lay_traps": ("player", {}, _none),
+        "night_raid": ("player", {"npc": "ada", "troops": 20}, _none),
+        "hold_reserve": ("player", {"troops": 50}, _none),
+        "enemy_sap": ("world", {"structure": "wall", "force": 20}, _none),
+        "enemy_harass": ("world", {"amount": 10}, _none),
+        "fortify_all": ("player", {}, _none),
+        "dig_defences": ("player", {"structure": "gate"}, _none),
+        "patch_breach": ("player", {"structure": "wall"}, _wall_breached),
+        "demolish_structure": ("player", {"structure": "tower"}, _none),
+        "trade_goods": (
+            "player",
+            {"give": "coin", "get": "grain", "amount": 40},
+            _none,
+        ),
+        "levy_tax": ("player", {}, _none),
+        "guard_stores": ("player", {}, _none),
+        "sell_stock": ("player", {"stockpile": "bolts", "amount": 50}, _none),
+        "smuggle_supplies": ("player", {}, _none),
+        "requisition": ("player", {"stockpile": "grain"}, _none),
+        "tell_stories": ("player", {}, _none),
+        "honour_the_fallen": ("player", {}, _npc("bram", status="dead", health=0)),
+        "share_wealth": ("player", {"amount": 30}, _none),
+        "raise_banner": ("player", {}, _none),
+        "flood": ("events", {"structure": "gate", "amount": 20}, _burn("gate")),
+        "earth_tremor": ("events", {"amount": 10}, _none),
+        "heatwave": ("events", {"amount": 10}, _none),
+        "cold_snap": ("events", {"amount": 20}, _none),
+        "purify_water": ("player", {}, _set("world", disease=20)),
+        "quarantine_sick": ("player", {}, _set("world", disease=20)),
+        "offer_terms": ("player", {"npc": "bram"}, _none),
+        "exchange_prisoners": ("player", {}, _none),
+        "bribe_captain": ("player", {"amount": 60}, _none),
+        "sow_dissent": ("player", {"npc": "bram"}, _none),
+        "request_aid": ("player", {}, _none),
+        "call_truce": ("player", {"npc": "ada"}, _set("enemy", morale=50)),
+        "forge_weapons": ("player", {}, _none),
+        "brew_remedy": ("player", {}, _none),
+        "build_engine": ("player", {}, _none),
+        "craft_barricade_kits": ("player", {}, _none),
+        "distill_fuel": ("player", {}, _none),
+        "anomaly_surge": ("events", {"amount": 10}, _none),
+        "eclipse": ("events", {}, _none),
+        "ghost_sighting": ("events", {"amount": 10}, _none),
+        "relic_power": ("events", {}, _npc("cora", health=50, status="wounded")),
+        "uncanny_windfall": ("events", {"stockpile": "salves", "amount": 20}, _none),
+        "relief_column": ("events", {}, _set("flags", relief_called=1)),
+        "final_assault": ("world", {"force": 40}, _none),
+        "evacuate_civilians": ("events", {}, _none),
+        "burn_the_stores": ("events", {}, _none),
+        "hold_the_line": ("player", {}, _none),
+        "fall_back_to_keep": ("player", {}, _none),
+        "add_flag": ("events", {"flag": "bell", "amount": 2}, _none),
+        "cancel_timer": ("events", {"name": "bell"}, _timer),
+        "extend_timer": ("events", {"name": "bell", "turns": 2}, _timer),
+    }
+)
+
+
+# Fates and world hazards (engineer K: agents/functions/fates.py, hazards.py).
+def _ada_captured(d: dict[str, Any]) -> None:
+    d["npcs"]["ada"]["status"] = "captured"
+    d["npcs"]["ada"]["captive_turns"] = 0
+
+
+def _storm(d: dict[str, Any]) -> None:
+    d["world"]["weather"] = "storm"
+    d["structures"]["wall"].update(integrity=20, status="damaged")
+
+
+def _famine(d: dict[str, Any]) -> None:
+    d["world"]["hunger"] = 60
+
+
+def _sickness(d: dict[str, Any]) -> None:
+    d["world"]["disease"] = 30
+
+
+CASES.update(
+    {
+        "capture_npc": ("world", {"npc": "ada"}, _none),
+        "ransom_npc": ("player", {"npc": "ada"}, _ada_captured),
+        "rescue_npc": ("player", {"npc": "ada", "troops": 20}, _ada_captured),
+        "exchange_captive": ("player", {"npc": "ada"}, _ada_captured),
+        "captivity_tick": ("upkeep", {}, _ada_captured),
+        "storm_tick": ("upkeep", {}, _storm),
+        "hunger_tick": ("upkeep", {}, _famine),
+        "contagion_tick": ("upkeep", {}, _sickness),
+    }
+)
+
+
 def test_every_registered_function_has_a_case():
     assert sorted(CASES) == sorted(REGISTRY)
 
