@@ -385,3 +385,97 @@ def test_stockpiles_and_metrics_stay_in_range(theme):
     assert data["stockpiles"]["oil"] == 100
     assert data["stockpiles"]["grain"] == 0
     assert data["metrics"]["morale"] == 100
+
+
+def _verdict(theme, data, name, args, group="player", ledger=None):
+    proposal = {"agent": "test", "group": group, "function": name, "args": args}
+    before = copy.deepcopy(data)
+    reason = judge.rule(data, theme, proposal, ledger or judge.Ledger(), 1)
+    assert data == before, "the Judge changed the state"
+    return reason
+
+
+def _state(theme, *prepare):
+    data = copy.deepcopy(agents.new_game(theme, 5).data)
+    data["turn"] = 1
+    for change in prepare:
+        change(data)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "prepare", "expected"),
+    [
+        ("summon_dragon", {}, (), "unknown function: summon_dragon"),
+        ("night_raid", {"npc": "ada"}, (), "bad args: args.troops: night_raid needs"),
+        ("night_raid", {"npc": "ada", "troops": 99}, (), "between 5 and 30"),
+        ("night_raid", {"npc": "ada", "troops": "9"}, (), "must be an integer"),
+        ("snipe_officers", {"npc": "zed"}, (), 'unknown npc "zed"'),
+        ("dig_defences", {"structure": "moat"}, (), 'unknown structure "moat"'),
+        ("heatwave", {"amount": 5, "extra": 1}, (), "takes no argument"),
+        (
+            "snipe_officers",
+            {"npc": "bram"},
+            (_npc("bram", status="dead", health=0),),
+            "precondition: Bram",
+        ),
+        (
+            "offer_terms",
+            {"npc": "ada"},
+            (_npc("ada", away=2),),
+            "is away from the walls",
+        ),
+        (
+            "sow_dissent",
+            {"npc": "bram"},
+            (_npc("bram", status="captured"),),
+            "is captured",
+        ),
+        (
+            "dig_defences",
+            {"structure": "wall"},
+            (_collapse("wall"),),
+            "has collapsed",
+        ),
+        ("fortify_all", {}, (_set("stockpiles", timber=0),), "not enough Timber"),
+        ("relief_column", {}, (), "no relief has been called"),
+        ("cancel_timer", {"name": "bell"}, (), 'no timer "bell" is running'),
+    ],
+)
+def test_the_judge_names_the_reason_for_each_kind_of_refusal(
+    theme, name, args, prepare, expected
+):
+    reason = _verdict(theme, _state(theme, *prepare), name, args)
+    assert expected in reason, reason
+
+
+def test_the_judge_refuses_once_the_turns_gas_is_spent(theme):
+    ledger = judge.Ledger(gas_used=theme.gas_per_turn - 1)
+    reason = _verdict(theme, _state(theme), "build_engine", {}, ledger=ledger)
+    assert reason.startswith("gas budget: needs 3, 1 left")
+
+
+def test_the_judge_refuses_a_function_past_its_limit_this_turn(theme):
+    ledger = judge.Ledger(calls={"build_engine": 1})
+    reason = _verdict(theme, _state(theme), "build_engine", {}, ledger=ledger)
+    assert reason == "per-turn limit: build_engine may run 1 time(s) a turn"
+
+
+def test_the_judge_refuses_a_function_on_cooldown(theme):
+    data = _state(theme, _set("cooldowns", build_engine=3))
+    assert _verdict(theme, data, "build_engine", {}) == (
+        "cooldown: available again at turn 3"
+    )
+
+
+def test_the_judge_refuses_a_function_the_theme_disables(raw):
+    raw["functions"]["disabled"] = ["eclipse"]
+    theme = agents.load_theme(raw)
+    reason = _verdict(theme, _state(theme), "eclipse", {}, group="events")
+    assert reason == "not allowed: eclipse is disabled in this theme"
+
+
+def test_a_once_a_game_finale_is_refused_the_second_time(theme):
+    before, after, _ = run_call(theme, "evacuate_civilians")
+    reason = _verdict(theme, after, "evacuate_civilians", {}, group="events")
+    assert reason == "precondition: the evacuation has already happened this game"
