@@ -1,10 +1,19 @@
-"""The safe-function catalogue as a Markdown table: `python -m agents.catalogue`."""
+"""The safe-function catalogue generated from the registry.
+
+`python -m agents.catalogue` prints docs/functions.md; `--write` updates it.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from agents.functions import REGISTRY
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "functions.md"
 
 
 def catalogue() -> list[dict[str, Any]]:
@@ -38,5 +47,47 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
+def document() -> str:
+    """The whole docs/functions.md page."""
+    counts = Counter(e["category"] for e in catalogue())
+    summary = ", ".join(f"{cat} {n}" for cat, n in sorted(counts.items()))
+    return "\n".join(
+        [
+            "# Safe functions",
+            "",
+            "Generated from the registry by `python -m agents.catalogue --write`;",
+            "do not edit by hand (a test compares this page with the registry).",
+            "The same entries are served at `GET /api/v1/functions/`.",
+            "",
+            f"{len(REGISTRY)} functions: {summary}.",
+            "",
+            "Gas is charged against the turn's budget for the player's and the",
+            "characters' calls; cooldown is in turns; per turn is how many calls",
+            "of the function the Judge grants in one turn. Themes may disable",
+            "any function and override gas, cooldown and per-turn limits.",
+            "",
+            markdown(),
+            "",
+        ]
+    )
+
+
+def main(argv: list[str]) -> int:
+    text = document()
+    if "--write" in argv:
+        DOC.write_text(text, encoding="utf-8")
+        print(f"wrote {DOC}")
+        return 0
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # A reader such as `head` left early; silence the interpreter's own
+        # complaint when it flushes stdout again at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
 if __name__ == "__main__":
-    print(markdown())
+    sys.exit(main(sys.argv[1:]))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
-from agents.catalogue import catalogue, markdown
+from agents.catalogue import catalogue, document, markdown
 from agents.functions import REGISTRY, UPKEEP_ORDER
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "themes.md"
@@ -39,3 +41,30 @@ def test_the_catalogue_lists_every_function_once_with_its_limits():
         "| `repair_structure` | structures | `structure` structure, `amount` int 5–40 |"
         in (markdown())
     )
+
+
+def test_the_committed_functions_page_is_the_generated_catalogue():
+    page = Path(__file__).resolve().parents[2] / "docs" / "functions.md"
+    assert page.read_text(encoding="utf-8") == document(), (
+        "docs/functions.md is stale: run `python -m agents.catalogue --write`"
+    )
+
+
+def test_the_catalogue_command_survives_a_reader_that_closes_early():
+    root = Path(__file__).resolve().parents[2]
+    reader = subprocess.run(
+        f"{sys.executable} -m agents.catalogue | head -c 10",
+        shell=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert reader.stdout == "# Safe fun"
+    assert "Error" not in reader.stderr
+
+
+def test_the_catalogue_spans_the_required_categories():
+    categories = {e["category"] for e in catalogue()} - {"upkeep"}
+    assert len(categories) >= 11
+    assert len(REGISTRY) >= 98
