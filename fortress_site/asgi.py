@@ -10,15 +10,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fortress_site.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from game.routing import websocket_urlpatterns  # noqa: E402
-from game.ws_auth import TicketOrSessionAuthMiddleware  # noqa: E402
+from game.ws_auth import (  # noqa: E402
+    SiteOriginValidator,
+    TicketOrSessionAuthMiddleware,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SiteOriginValidator(
             TicketOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))
         ),
     }

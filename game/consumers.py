@@ -7,7 +7,10 @@ number in each message to notice gaps and re-fetch.
 import logging
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import (
+    AsyncJsonWebsocketConsumer,
+    AsyncWebsocketConsumer,
+)
 
 from game import metrics, selectors
 from game.broadcast import session_group
@@ -86,7 +89,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = await self.decode_json(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             await self.send_json(
                 {"type": "error", "code": "bad_frame", "message": "Send JSON text."}
             )
@@ -95,3 +98,10 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
 
     async def turn_message(self, event):
         await self.send_json(event["message"])
+
+
+class NoSuchSocket(AsyncWebsocketConsumer):
+    """Answers a handshake on an unknown path by refusing it."""
+
+    async def connect(self):
+        await self.close(code=CLOSE_NOT_FOUND)

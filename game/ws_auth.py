@@ -1,18 +1,27 @@
 """WebSocket authentication: the session cookie, or a one-use ticket.
 
-Browsers arrive with their Django session cookie; API clients trade a JWT for
-a ticket over REST and pass it as ``?ticket=``. The user is resolved before
-the consumer runs so that it can refuse the connection before accepting it.
+Browsers arrive with their Django session cookie and always send an Origin
+header, which must name one of the site's hosts. API clients trade a JWT for a
+ticket over REST and pass it as ``?ticket=``; they usually send no Origin. A
+handshake without an Origin therefore counts as a non-browser client and may
+authenticate only with a ticket: its cookies are ignored, so a page on another
+site can never ride a player's cookie into a socket.
 """
 
 from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from game.tickets import ticket_consume
+
+
+def _has_origin(scope) -> bool:
+    return any(name == b"origin" for name, _ in scope.get("headers", []))
 
 
 @database_sync_to_async
@@ -40,8 +49,24 @@ class _TicketMiddleware:
         tickets = query.get("ticket")
         if tickets:
             scope = dict(scope, user=await _user_for_ticket(tickets[0]))
+        elif not _has_origin(scope):
+            scope = dict(scope, user=AnonymousUser())
         return await self.inner(scope, receive, send)
 
 
 def TicketOrSessionAuthMiddleware(inner):  # noqa: N802 - used like a class
     return AuthMiddlewareStack(_TicketMiddleware(inner))
+
+
+class _SiteOriginValidator(OriginValidator):
+    """Refuses a foreign Origin; lets a handshake without one through."""
+
+    def valid_origin(self, parsed_origin):
+        if parsed_origin is None:
+            return True
+        return self.validate_origin(parsed_origin)
+
+
+def SiteOriginValidator(inner):  # noqa: N802 - used like a class
+    """Origin check against ALLOWED_HOSTS, as browsers' handshakes need."""
+    return _SiteOriginValidator(inner, settings.ALLOWED_HOSTS)

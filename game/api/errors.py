@@ -7,6 +7,7 @@ Django's own exceptions are translated so a client never sees another shape.
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -39,7 +40,7 @@ def _first_message(detail) -> str:
     if isinstance(detail, dict):
         for field, value in detail.items():
             inner = _first_message(value)
-            if field == "non_field_errors":
+            if field in ("non_field_errors", "detail"):
                 return inner
             return f"{field}: {inner}"
         return "Invalid input."
@@ -60,6 +61,12 @@ def exception_handler(exc, context):
     if isinstance(exc, GameError):
         return Response(
             error_body(exc.code, exc.message, exc.details), status=exc.status
+        )
+
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("too_large", "The request body is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
 
     if isinstance(exc, Http404):

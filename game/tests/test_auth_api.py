@@ -72,6 +72,7 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(ada, anonymous):
     )
     assert again.status_code == 401
     assert error_of(again)["code"] == "token_not_valid"
+    assert error_of(again)["message"] == "Token is blacklisted"
 
 
 def test_verify_accepts_a_fresh_access_token(ada, anonymous):
@@ -97,3 +98,22 @@ def test_no_credentials_is_401(anonymous):
     response = anonymous.get("/api/v1/sessions/")
     assert response.status_code == 401
     assert error_of(response)["code"] == "not_authenticated"
+
+
+def test_deeply_nested_json_is_400_not_a_server_error(anonymous):
+    body = '{"username": ' + "[" * 5000 + "]" * 5000 + ', "password": "x"}'
+    response = anonymous.post(
+        "/api/v1/auth/token/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "malformed_request"
+
+
+def test_oversized_body_is_413_in_the_error_shape(anonymous, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"username": "' + "a" * 5000 + '", "password": "x"}'
+    response = anonymous.post(
+        "/api/v1/auth/token/", body, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "too_large"

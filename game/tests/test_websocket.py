@@ -5,6 +5,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from fortress_site.asgi import application
+from game import services
 from game.tests.conftest import choose, start_game
 
 ORIGIN = [(b"origin", b"http://testserver")]
@@ -122,3 +123,94 @@ def test_connection_without_credentials_is_refused(as_ada, theme):
 
 def test_ticket_request_needs_authentication(anonymous, db):
     assert anonymous.post("/api/v1/ws-tickets/").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_client_without_origin_header_connects_with_a_ticket(as_ada, theme):
+    game = start_game(as_ada, theme)
+    ticket = ticket_for(as_ada)
+
+    async def scenario():
+        ws = WebsocketCommunicator(
+            application, f"/ws/sessions/{game['id']}/?ticket={ticket}"
+        )
+        connected, _ = await ws.connect()
+        assert connected
+        hello = await ws.receive_json_from(timeout=5)
+        assert hello["turn"] == 0
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cookie_without_origin_header_is_not_enough(client, ada, theme):
+    client.force_login(ada)
+    game = services.session_create(owner=ada, theme_slug=theme.slug, seed=2)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    async def scenario():
+        ws = WebsocketCommunicator(
+            application, f"/ws/sessions/{game.id}/", headers=[(b"cookie", cookie)]
+        )
+        connected, _ = await ws.connect()
+        assert not connected
+        with_origin = WebsocketCommunicator(
+            application,
+            f"/ws/sessions/{game.id}/",
+            headers=[(b"cookie", cookie), *ORIGIN],
+        )
+        connected, _ = await with_origin.connect()
+        assert connected
+        await with_origin.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_foreign_origin_is_refused_even_with_a_ticket(as_ada, theme):
+    game = start_game(as_ada, theme)
+    ticket = ticket_for(as_ada)
+
+    async def scenario():
+        ws = WebsocketCommunicator(
+            application,
+            f"/ws/sessions/{game['id']}/?ticket={ticket}",
+            headers=[(b"origin", b"https://evil.example")],
+        )
+        connected, _ = await ws.connect()
+        assert not connected
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.parametrize(
+    "path", ["/ws/sessions/not-a-uuid/", "/ws/elsewhere/", "/ws/sessions/x/y/"]
+)
+def test_unknown_socket_paths_are_refused_not_crashed(path):
+    async def scenario():
+        ws = WebsocketCommunicator(application, path, headers=ORIGIN)
+        connected, _ = await ws.connect()
+        assert not connected
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deeply_nested_frame_gets_an_error_not_a_crash(as_ada, theme):
+    game = start_game(as_ada, theme)
+    ticket = ticket_for(as_ada)
+
+    async def scenario():
+        ws = connect(game["id"], ticket)
+        connected, _ = await ws.connect()
+        assert connected
+        await ws.receive_json_from(timeout=5)
+        await ws.send_to(text_data="[" * 100_000 + "]" * 100_000)
+        reply = await ws.receive_json_from(timeout=5)
+        assert reply["code"] == "bad_frame"
+        await ws.send_json_to({"type": "ping"})
+        assert await ws.receive_json_from(timeout=5) == {"type": "pong"}
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
