@@ -20,6 +20,17 @@ class NewGameForm(forms.Form):
         help_text="The same theme and seed always begin the same siege. "
         "Leave empty for a random one.",
     )
+    storyteller = forms.ChoiceField(
+        label="Storyteller",
+        required=False,
+        choices=[
+            ("", "The theme's own"),
+            ("steady", "Steady: pressure builds evenly, with time to recover"),
+            ("relentless", "Relentless: quick to peak, little respite"),
+            ("chaotic", "Chaotic: the rhythm of attacks is unpredictable"),
+        ],
+        help_text="How the Director paces the siege's tension and threats.",
+    )
 
     def __init__(self, *args, themes=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -32,6 +43,12 @@ class TurnForm(forms.Form):
     """The turn the page was showing when the player acted."""
 
     expected_turn = forms.IntegerField(min_value=0)
+
+
+class ForkForm(forms.Form):
+    """The turn a new branch of a game starts from."""
+
+    turn = forms.IntegerField(min_value=0)
 
 
 class ChoiceForm(TurnForm):

@@ -14,7 +14,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from game import selectors, services
 from game.errors import GameError, GameOver, NotFound, StaleTurn
 
-from .forms import ChoiceForm, NewGameForm, SignupForm, TurnForm, order_action
+from .forms import (
+    ChoiceForm,
+    ForkForm,
+    NewGameForm,
+    SignupForm,
+    TurnForm,
+    order_action,
+)
 
 CHART_WIDTH = 200
 CHART_HEIGHT = 60
@@ -104,6 +111,7 @@ def game_create(request):
             owner=request.user,
             theme_slug=form.cleaned_data["theme"],
             seed=form.cleaned_data["seed"],
+            storyteller=form.cleaned_data["storyteller"] or None,
         )
     except GameError as exc:
         form.add_error(None, exc.message)
@@ -242,6 +250,55 @@ def game_visibility(request, session_id):
         else:
             messages.success(request, "This siege is private again.")
     return redirect("game", session_id=session_id)
+
+
+def _branch(request, session_id, make, notice):
+    """Run a fork-making service and open the new game, or explain the refusal."""
+    try:
+        session = make()
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except GameError as exc:
+        messages.error(request, f"No new game was started: {exc.message}")
+        return redirect("game", session_id=session_id)
+    messages.success(request, notice(session))
+    return redirect("game", session_id=session.id)
+
+
+@login_required
+@require_POST
+def game_fork(request, session_id):
+    """Start a new game of one's own from this game as it stood after a turn."""
+    form = ForkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a turn of the chronicle to branch from.")
+        return redirect("game", session_id=session_id)
+    return _branch(
+        request,
+        session_id,
+        lambda: services.session_fork(
+            session_id=session_id, user=request.user, at_turn=form.cleaned_data["turn"]
+        ),
+        lambda session: (
+            f"A new branch of the siege starts after turn "
+            f"{session.fork_turn}. The original game is unchanged."
+        ),
+    )
+
+
+@login_required
+@require_POST
+def game_undo(request, session_id):
+    """Take back the last turn by starting a new game one turn earlier."""
+    return _branch(
+        request,
+        session_id,
+        lambda: services.session_undo(session_id=session_id, user=request.user),
+        lambda session: (
+            f"Turn {session.fork_turn + 1} was taken back: this new "
+            f"game resumes at turn {session.fork_turn}. The original game is unchanged."
+        ),
+    )
 
 
 def _submit(request, session_id, action, expected_turn):
