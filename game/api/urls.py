@@ -13,6 +13,7 @@ from rest_framework_simplejwt.views import (
 )
 
 from game.api import views
+from game.api.catalogue import FunctionListView
 
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="api-register"),
@@ -51,6 +52,7 @@ urlpatterns = [
         views.SessionVerifyView.as_view(),
         name="api-session-verify",
     ),
+    path("functions/", FunctionListView.as_view(), name="api-functions"),
     path("ws-tickets/", views.WsTicketView.as_view(), name="api-ws-tickets"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
