@@ -6,10 +6,14 @@ services, so the admin never saves state or records.
 
 import json
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
 from django.utils.html import format_html
 
+from game import selectors, services
+from game.errors import GameError
 from game.models import GameSession, IdempotencyKey, Theme, Turn
 
 
@@ -54,8 +58,21 @@ class TurnInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, obj.number)
 
 
+class SessionActionForm(ActionForm):
+    """The action bar's extra field: the turn "Fork at turn" starts from."""
+
+    turn = forms.IntegerField(
+        required=False,
+        min_value=0,
+        label="Turn",
+        help_text="For “Fork at turn”: how many turns the new game keeps.",
+    )
+
+
 @admin.register(GameSession)
 class GameSessionAdmin(admin.ModelAdmin):
+    action_form = SessionActionForm
+    actions = ["verify_chain", "fork_at_turn"]
     list_display = [
         "id",
         "owner",
@@ -101,6 +118,58 @@ class GameSessionAdmin(admin.ModelAdmin):
     def pretty_state(self, obj):
         return _pretty(obj.state)
 
+    @admin.action(description="Verify chain")
+    def verify_chain(self, request, queryset):
+        for session in queryset.select_related("theme", "owner"):
+            report = selectors.session_verify(session)
+            if report["ok"]:
+                self.message_user(
+                    request,
+                    f"OK {session.id}: {report['turns']} turn(s) replay to their "
+                    "stored hashes.",
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"MISMATCH {session.id}: first bad turn "
+                    f"{report['first_bad_turn']} ({report['detail']}).",
+                    messages.ERROR,
+                )
+
+    @admin.action(description="Fork at turn (the new game is yours)")
+    def fork_at_turn(self, request, queryset):
+        raw = request.POST.get("turn", "").strip()
+        try:
+            turn = int(raw)
+        except ValueError:
+            self.message_user(
+                request, "Enter the turn to fork at in the Turn box.", messages.ERROR
+            )
+            return
+        for session in queryset:
+            try:
+                fork = services.session_fork_for_operator(
+                    session_id=session.id, user=request.user, at_turn=turn
+                )
+            except GameError as exc:
+                self.message_user(
+                    request, f"{session.id} not forked: {exc.message}", messages.ERROR
+                )
+            else:
+                url = reverse("admin:game_gamesession_change", args=[fork.pk])
+                self.message_user(
+                    request,
+                    format_html(
+                        'Forked {} at turn {}: <a href="{}">{}</a>',
+                        session.id,
+                        turn,
+                        url,
+                        fork.id,
+                    ),
+                    messages.SUCCESS,
+                )
+
 
 @admin.register(Turn)
 class TurnAdmin(admin.ModelAdmin):
@@ -124,6 +193,11 @@ class TurnAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A turn is a link in its game's hash chain; removing one alone would
+        # leave a game that no longer replays.
         return False
 
     @admin.display(description="Action")

@@ -59,6 +59,18 @@ def test_turn_page_shows_the_record(gm_client, played):
     assert turn.chain_hash in page.content.decode()
 
 
+def test_single_turns_cannot_be_deleted(gm_client, played):
+    turn = played.turns.get()
+    page = gm_client.get(f"/admin/game/turn/{turn.pk}/delete/")
+    assert page.status_code == 403
+    listing = gm_client.post(
+        "/admin/game/turn/",
+        {"action": "delete_selected", "_selected_action": [turn.pk], "post": "yes"},
+    )
+    assert listing.status_code in (200, 302)
+    assert played.turns.filter(pk=turn.pk).exists()
+
+
 def test_theme_list_offers_the_enabled_toggle(gm_client, theme):
     page = gm_client.get("/admin/game/theme/")
     assert page.status_code == 200
