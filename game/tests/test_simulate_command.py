@@ -91,3 +91,13 @@ def test_stored_themes_can_be_simulated(theme):
 def test_a_theme_missing_from_the_database_is_a_clear_error():
     with pytest.raises(CommandError, match="No enabled theme"):
         run("--source", "db", "--theme", "lornhaven", "--out", "")
+
+
+def test_a_broken_builtin_pack_is_named_not_a_traceback(monkeypatch):
+    pack = agents.builtin_theme_data()["lornhaven"]
+    broken = {**pack, "turn_limit": 2}
+    monkeypatch.setattr(agents, "builtin_theme_data", lambda: {"lornhaven": broken})
+    with pytest.raises(
+        CommandError, match='Theme "lornhaven" does not load: turn_limit'
+    ):
+        run("--out", "")

@@ -106,13 +106,13 @@ class Command(BaseCommand):
             return self._db_themes(opts)
         packs = agents.builtin_theme_data()
         if opts["all_themes"]:
-            return [agents.load_theme(packs[slug]) for slug in sorted(packs)]
+            return [_load(slug, packs[slug]) for slug in sorted(packs)]
         slug = opts["theme"] or "lornhaven"
         if slug not in packs:
             raise CommandError(
                 f'No built-in theme "{slug}"; known: {", ".join(sorted(packs))}.'
             )
-        return [agents.load_theme(packs[slug])]
+        return [_load(slug, packs[slug])]
 
     def _db_themes(self, opts) -> list[agents.Theme]:
         from game import selectors
@@ -150,6 +150,14 @@ class Command(BaseCommand):
         html_path = out / f"{stem}.html"
         html_path.write_text(render_html(document), encoding="utf-8")
         self.stderr.write(f"wrote {json_path} and {html_path}")
+
+
+def _load(slug: str, raw: dict[str, Any]) -> agents.Theme:
+    try:
+        return agents.load_theme(raw)
+    except agents.ThemeError as exc:
+        problems = "; ".join(f"{e['path']}: {e['message']}" for e in exc.errors[:5])
+        raise CommandError(f'Theme "{slug}" does not load: {problems}') from exc
 
 
 def command_line(opts) -> str:
