@@ -4,6 +4,7 @@ Interactive by default; ``--auto first`` or ``--auto random`` picks options by
 itself so the command can run unattended.
 """
 
+import logging
 import random
 
 from django.contrib.auth import get_user_model
@@ -33,6 +34,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, theme, seed, auto, user, **options):
+        # The per-turn server log line would interleave with the story.
+        logging.getLogger("game").setLevel(logging.WARNING)
         owner = self._user(user)
         slug = theme or self._default_theme()
         try:
