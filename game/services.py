@@ -35,6 +35,7 @@ from game.errors import (
 from game.models import GameSession, IdempotencyKey, Theme, Turn
 from game.selectors import (
     replay_stored,
+    session_by_id,
     session_get,
     theme_current,
     theme_engine,
@@ -180,8 +181,17 @@ def session_fork(*, session_id, user, at_turn: int) -> GameSession:
     through the engine. Anyone who may see the source may fork it; a source
     whose stored turns no longer replay to their hashes is refused.
     """
+    return _fork(lambda: session_get(user=user, session_id=session_id), user, at_turn)
+
+
+def session_fork_for_operator(*, session_id, user, at_turn: int) -> GameSession:
+    """session_fork for game masters' tools: any game, private ones too."""
+    return _fork(lambda: session_by_id(session_id), user, at_turn)
+
+
+def _fork(find_source, user, at_turn) -> GameSession:
     with transaction.atomic():
-        source = session_get(user=user, session_id=session_id)
+        source = find_source()
         at_turn = _check_fork_turn(at_turn, source)
         turns = list(turn_list(session=source)[:at_turn])
         if len(turns) != at_turn:

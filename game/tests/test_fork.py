@@ -491,3 +491,64 @@ def test_api_schema_documents_fork_undo_and_verify(as_ada):
     assert "post" in paths["/api/v1/sessions/{session_id}/fork/"]
     assert "post" in paths["/api/v1/sessions/{session_id}/undo/"]
     assert "get" in paths["/api/v1/sessions/{session_id}/verify/"]
+
+
+# -- admin ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def gm_client(client, gemma):
+    client.force_login(gemma)
+    return client
+
+
+def admin_action(gm_client, action, ids, **extra):
+    return gm_client.post(
+        "/admin/game/gamesession/",
+        {"action": action, "_selected_action": [str(i) for i in ids], **extra},
+        follow=True,
+    )
+
+
+def admin_notices(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_admin_verify_reports_ok_and_the_first_bad_turn(gm_client, ada, theme):
+    good = played(client_for(ada), theme, 2, seed=1)
+    bad = played(client_for(ada), theme, 3, seed=2)
+    Turn.objects.filter(session_id=bad, number=2).update(chain_hash="5" * 64)
+
+    response = admin_action(gm_client, "verify_chain", [good, bad])
+
+    assert response.status_code == 200
+    notes = admin_notices(response)
+    assert any(note.startswith(f"OK {good}: 2 turn(s)") for note in notes), notes
+    assert any(
+        note.startswith(f"MISMATCH {bad}: first bad turn 2") for note in notes
+    ), notes
+
+
+def test_admin_forks_any_game_at_a_turn_for_the_game_master(
+    gm_client, gemma, ada, theme
+):
+    source = played(client_for(ada), theme, 3)
+
+    response = admin_action(gm_client, "fork_at_turn", [source], turn="2")
+
+    fork = GameSession.objects.get(owner=gemma)
+    assert fork.parent_id is not None and str(fork.parent_id) == source
+    assert stored_turns(fork.id) == stored_turns(source)[:2]
+    assert any(f"Forked {source} at turn 2" in n for n in admin_notices(response))
+
+
+@pytest.mark.parametrize("turn", ["", "9"])
+def test_admin_fork_with_a_bad_turn_explains_and_forks_nothing(
+    gm_client, gemma, ada, theme, turn
+):
+    source = played(client_for(ada), theme, 1)
+
+    response = admin_action(gm_client, "fork_at_turn", [source], turn=turn)
+
+    assert not GameSession.objects.filter(owner=gemma).exists()
+    assert admin_notices(response)
