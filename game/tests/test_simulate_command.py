@@ -101,3 +101,27 @@ def test_a_broken_builtin_pack_is_named_not_a_traceback(monkeypatch):
         CommandError, match='Theme "lornhaven" does not load: turn_limit'
     ):
         run("--out", "")
+
+
+def test_update_doc_replaces_only_the_marked_section(tmp_path):
+    doc = tmp_path / "balance.md"
+    doc.write_text(
+        "# Balance\n\nBefore.\n<!-- simulate:begin -->\nold table\n"
+        "<!-- simulate:end -->\nAfter.\n"
+    )
+    run("--games", "2", "--out", "", "--update-doc", str(doc))
+
+    text = doc.read_text()
+    assert "old table" not in text
+    assert text.startswith("# Balance\n\nBefore.\n<!-- simulate:begin -->")
+    assert text.endswith("<!-- simulate:end -->\nAfter.\n")
+    assert "manage.py simulate --theme lornhaven --policy random --games 2" in text
+    assert "| Ending | Kind | random |" in text
+
+
+def test_update_doc_without_markers_is_refused_before_playing(tmp_path):
+    doc = tmp_path / "notes.md"
+    doc.write_text("no markers here\n")
+    with pytest.raises(CommandError, match="no <!-- simulate:begin -->"):
+        run("--games", "2", "--out", "", "--update-doc", str(doc))
+    assert doc.read_text() == "no markers here\n"

@@ -22,6 +22,8 @@ from agents.policies import POLICIES
 DEFAULT_OUT = "var/sim"
 PROGRESS_WIDTH = 30
 PROGRESS_LINES = 10
+DOC_BEGIN = "<!-- simulate:begin -->"
+DOC_END = "<!-- simulate:end -->"
 
 
 class Command(BaseCommand):
@@ -58,6 +60,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Print markdown tables (as in docs/balance.md) instead of text.",
         )
+        parser.add_argument(
+            "--update-doc",
+            metavar="PATH",
+            help=f"Replace the part of PATH between {DOC_BEGIN} and {DOC_END} "
+            "with the command line and the markdown tables.",
+        )
 
     def handle(self, *args, **opts):
         # Progress and timings are not errors; keep them out of the error colour.
@@ -68,6 +76,12 @@ class Command(BaseCommand):
             raise CommandError("--jobs must be at least 1.")
         if opts["theme"] and opts["all_themes"]:
             raise CommandError("Give --theme or --all-themes, not both.")
+        if opts["update_doc"]:
+            text = _read_doc(Path(opts["update_doc"]))
+            if DOC_BEGIN not in text or DOC_END not in text:
+                raise CommandError(
+                    f"{opts['update_doc']} has no {DOC_BEGIN} ... {DOC_END} section."
+                )
 
         themes = self._themes(opts)
         policies = POLICIES if opts["all_policies"] else (opts["policy"],)
@@ -100,6 +114,9 @@ class Command(BaseCommand):
         )
         if opts["out"]:
             self._write(opts, themes, policies, reports)
+        if opts["update_doc"]:
+            update_doc(Path(opts["update_doc"]), opts, reports, elapsed)
+            self.stderr.write(f"updated {opts['update_doc']}")
 
     def _themes(self, opts) -> list[agents.Theme]:
         if opts["source"] == "db":
@@ -158,6 +175,26 @@ def _load(slug: str, raw: dict[str, Any]) -> agents.Theme:
     except agents.ThemeError as exc:
         problems = "; ".join(f"{e['path']}: {e['message']}" for e in exc.errors[:5])
         raise CommandError(f'Theme "{slug}" does not load: {problems}') from exc
+
+
+def _read_doc(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"Cannot read {path}: {exc.strerror}.") from exc
+
+
+def update_doc(path: Path, opts, reports, elapsed: float) -> None:
+    """Put the tables between the markers, so the doc is regenerated, not edited."""
+    text = _read_doc(path)
+    head, rest = text.split(DOC_BEGIN, 1)
+    _, tail = rest.split(DOC_END, 1)
+    games = len(reports) * opts["games"]
+    body = (
+        f"\n```sh\n.venv/bin/python {command_line(opts)} --jobs {opts['jobs']}\n```\n\n"
+        f"{games} games in {elapsed:.0f} s.\n\n{simulate.markdown(reports)}\n"
+    )
+    path.write_text(head + DOC_BEGIN + body + DOC_END + tail, encoding="utf-8")
 
 
 def command_line(opts) -> str:
