@@ -20,8 +20,12 @@ def check(theme: Theme, data: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+# Said of a captive when the theme wrote no "captured" fate; plain for any world.
+CAPTURED_FATE = "{name} was last seen a prisoner of {enemy.name}."
+
+
 def fate_of(npc: dict[str, Any]) -> str:
-    if npc["status"] in ("dead", "deserted"):
+    if npc["status"] in ("dead", "deserted", "captured"):
         return str(npc["status"])
     return "wounded" if npc["status"] == "wounded" else "alive"
 
@@ -31,7 +35,9 @@ def build(theme: Theme, data: dict[str, Any], ending: dict[str, Any]) -> dict[st
     for nid in theme.npc_ids:
         spec = theme.data["npcs"][nid]
         fate = fate_of(data["npcs"][nid])
-        line = spec["fates"].get(fate) or spec["fates"]["alive"]
+        line = spec["fates"].get(fate)
+        if not line:
+            line = CAPTURED_FATE if fate == "captured" else spec["fates"]["alive"]
         local = {"name": spec["name"], "role": spec["role"]}
         epilogue.append(
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from agents.rng import Stream
@@ -56,7 +57,23 @@ EFFECT_KEYS: dict[str, str] = {
     "npc_encouraged": "{npc} stands a little straighter.",
     "npc_rebuked": "{npc} takes the rebuke in silence.",
     "npc_rewarded": "{npc} is rewarded.",
+    "npc_captured": "{npc} is taken alive by the enemy.",
+    "npc_ransomed": "{npc} is bought back from the enemy.",
+    "npc_rescued": "{npc} is snatched back from the enemy camp.",
+    "npc_exchanged": "{npc} comes home in an exchange of prisoners.",
+    "rescue_failed": "The attempt to free {npc} fails.",
+    "captive_killed": "Word comes that the enemy has killed {npc}.",
 }
+# Leads for a paragraph that would otherwise repeat; plain enough for any world.
+AGAIN = (
+    "Again.",
+    "Once more.",
+    "Not for the first time.",
+    "And still it goes on.",
+    "Nobody is surprised any longer.",
+    "It is becoming familiar.",
+)
+DIGEST_CHARS = 10
 
 MAX_EFFECT_PARAGRAPHS = 8
 USED_MEMORY = 48
@@ -112,20 +129,82 @@ def tell(
     notes: list[dict[str, Any]],
     roll: Stream,
 ) -> list[str]:
-    """Paragraphs for this turn; remembers which templates it used in `data`."""
-    paragraphs = [opening] if opening else []
-    effects = theme.data["narrative"].get("effects", {})
+    """Paragraphs for this turn; remembers templates and paragraphs in `data`.
+
+    No paragraph is told twice in a game: when every template of an effect
+    has been said in this exact form, the paragraph is composed afresh with a
+    lead and a detail of the place; if even that is spent it is left out
+    (the effects diff still records what happened).
+    """
+    told = data.setdefault("told", [])
+    spec = theme.data["narrative"]
+    details = list(spec["atmosphere"]["sights"]) + list(spec["atmosphere"]["sounds"])
+    paragraphs: list[str] = []
+
+    def say(variants: list[str]) -> None:
+        text = _fresh(variants, told, details, data, theme, roll)
+        if text:
+            paragraphs.append(text)
+
+    if opening:
+        say([opening])
+    effects = spec.get("effects", {})
     used = data.setdefault("narrated", [])
     for note in merge(notes)[:MAX_EFFECT_PARAGRAPHS]:
         key = note["key"]
         texts = effects.get(key) or [EFFECT_KEYS[key]]
-        index, template = _pick(key, texts, used, roll)
+        index, _ = _pick(key, texts, used, roll)
         used.append(f"{key}:{index}")
         local = {k: v for k, v in note.items() if k != "key"}
-        paragraphs.append(fill(template, data, theme.data, local))
+        order = [index] + [i for i in range(len(texts)) if i != index]
+        say([fill(texts[i], data, theme.data, local) for i in order])
     if len(used) > USED_MEMORY:
         del used[: len(used) - USED_MEMORY]
     return paragraphs
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_CHARS]
+
+
+def _fresh(
+    variants: list[str],
+    told: list[str],
+    details: list[str],
+    data: dict[str, Any],
+    theme: Theme,
+    roll: Stream,
+) -> str | None:
+    """The first form of the paragraph not yet told this game, remembered."""
+    for text in _forms(variants, details, data, theme, roll):
+        digest = _digest(text)
+        if digest not in told:
+            told.append(digest)
+            return text
+    return None
+
+
+def _forms(
+    variants: list[str],
+    details: list[str],
+    data: dict[str, Any],
+    theme: Theme,
+    roll: Stream,
+) -> Any:
+    """Ever more composed forms: plain, with a detail, with a lead, with both."""
+    yield from variants
+    extras = [fill(d, data, theme.data) for d in details]
+    leads = list(AGAIN)
+    roll.shuffle(extras)
+    roll.shuffle(leads)
+    for text in variants:
+        for extra in extras:
+            yield f"{text} {extra}"
+        for lead in leads:
+            yield f"{lead} {text}"
+        for lead in leads:
+            for extra in extras:
+                yield f"{lead} {text} {extra}"
 
 
 def order_text(
@@ -156,11 +235,13 @@ def mood(theme: Theme, data: dict[str, Any]) -> str:
 
 
 def atmosphere(theme: Theme, data: dict[str, Any], roll: Stream) -> dict[str, str]:
+    """Mood, a sight and a sound; sights and sounds not seen lately come first."""
     spec = theme.data["narrative"]["atmosphere"]
     name = mood(theme, data)
-    return {
-        "mood": name,
-        "text": fill(spec["mood"][name], data, theme.data),
-        "sights": fill(roll.choice(spec["sights"]), data, theme.data),
-        "sounds": fill(roll.choice(spec["sounds"]), data, theme.data),
-    }
+    used = data.setdefault("narrated", [])
+    out = {"mood": name, "text": fill(spec["mood"][name], data, theme.data)}
+    for part in ("sights", "sounds"):
+        index, text = _pick(part, spec[part], used, roll)
+        used.append(f"{part}:{index}")
+        out[part] = fill(text, data, theme.data)
+    return out

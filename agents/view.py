@@ -65,6 +65,7 @@ def view(state: State) -> dict[str, Any]:
                 "status": live["status"],
                 "duty": live["duty"],
                 "away": live.get("away", 0) > 0,
+                "captured": live["status"] == "captured",
             }
             for nid, live in ((n, data["npcs"][n]) for n in spec["npcs"])
         ],

@@ -7,7 +7,9 @@ from agents.functions import (  # noqa: F401  (importing registers them)
     diplomacy,
     economy,
     environment,
+    fates,
     finale,
+    hazards,
     morale,
     npcs,
     structures,
@@ -15,7 +17,16 @@ from agents.functions import (  # noqa: F401  (importing registers them)
     utility,
 )
 from agents.functions.context import Ctx
+from agents.functions.hazards import HAZARD_ORDER
 from agents.functions.registry import REGISTRY, Arg, SafeFunction, arg_problem
 from agents.functions.upkeep import UPKEEP_ORDER
 
-__all__ = ["REGISTRY", "UPKEEP_ORDER", "Arg", "Ctx", "SafeFunction", "arg_problem"]
+__all__ = [
+    "HAZARD_ORDER",
+    "REGISTRY",
+    "UPKEEP_ORDER",
+    "Arg",
+    "Ctx",
+    "SafeFunction",
+    "arg_problem",
+]

@@ -172,7 +172,7 @@ def test_the_world_spends_no_more_than_its_threat_budget(theme):
         spent = sum(tactics[p["tactic"]]["cost"] for p in proposals if "tactic" in p)
         assert 0 < spent <= 5
         upkeep = [p["function"] for p in proposals if p["group"] == "upkeep"]
-        assert upkeep == list(agents.functions.UPKEEP_ORDER)
+        assert upkeep == list(agents.functions.UPKEEP_ORDER + world.LATE_UPKEEP)
 
 
 def test_tactics_whose_requirements_fail_are_not_used(theme):

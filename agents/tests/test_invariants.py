@@ -72,7 +72,7 @@ def assert_sound(data: dict[str, Any]) -> None:
     for npc in data["npcs"].values():
         for field in ("health", "loyalty", "fatigue"):
             assert 0 <= npc[field] <= 100
-        assert npc["status"] in ("active", "wounded", "dead", "deserted")
+        assert npc["status"] in ("active", "wounded", "dead", "deserted", "captured")
     enemy = data["enemy"]
     assert enemy["strength"] >= 0 and enemy["engines"] >= 0
     assert 0 <= enemy["morale"] <= 100
