@@ -15,7 +15,9 @@ from agents.rng import Stream
 from agents.theme import Theme
 
 # Per storyteller: tension gained a build-up turn, the tension at which a
-# build-up tips into a peak, phase lengths in turns, tension shed in relief.
+# build-up tips into a peak, phase lengths in turns, tension shed in relief,
+# and the extra threat of a peak. Rare peaks hit harder and frequent ones
+# lighter, so over a game each profile brings about the same threat.
 PROFILES: dict[str, dict[str, int]] = {
     "steady": {
         "rise": 6,
@@ -24,14 +26,16 @@ PROFILES: dict[str, dict[str, int]] = {
         "peak": 2,
         "relax": 3,
         "ease": 12,
+        "peak_threat": 3,
     },
     "relentless": {
-        "rise": 9,
+        "rise": 6,
         "peak_at": 55,
         "buildup": 3,
         "peak": 3,
         "relax": 1,
-        "ease": 8,
+        "ease": 10,
+        "peak_threat": 1,
     },
     "chaotic": {
         "rise": 7,
@@ -40,11 +44,12 @@ PROFILES: dict[str, dict[str, int]] = {
         "peak": 2,
         "relax": 2,
         "ease": 10,
+        "peak_threat": 2,
     },
 }
 # Chaos draws each phase's length afresh, around the same averages.
 CHAOTIC_SPANS = {"buildup": (2, 7), "peak": (1, 4), "relax": (1, 4)}
-PHASE_THREAT = {"buildup": 0, "peak": 2, "relax": -1}
+PHASE_THREAT = {"buildup": 0, "relax": -1}
 NEXT_PHASE = {"buildup": "peak", "peak": "relax", "relax": "buildup"}
 # Strain at which a peak breaks early: the defenders have been hurt enough.
 BREAKING_STRAIN = 30
@@ -143,16 +148,16 @@ def advance(theme: Theme, data: dict[str, Any], roll: Stream) -> None:
         director["span"] = length
 
     director["tension"] = tension
-    director["threat_budget"] = threat_budget(data, tension, phase, pressure, strain)
+    director["threat_budget"] = threat_budget(
+        data, tension, PHASE_THREAT.get(phase, profile["peak_threat"]), pressure, strain
+    )
 
 
 def threat_budget(
-    data: dict[str, Any], tension: int, phase: str, pressure: int, strain: int
+    data: dict[str, Any], tension: int, phase_threat: int, pressure: int, strain: int
 ) -> int:
     """What the enemy may spend next turn: time, tension, neglect, minus strain."""
     limit = max(1, data["turn_limit"])
     late = 3 * min(data["turn"], limit) // limit
-    budget = (
-        1 + tension // 20 + late + PHASE_THREAT[phase] + pressure // 6 - strain // 20
-    )
+    budget = 1 + tension // 20 + late + phase_threat + pressure // 6 - strain // 20
     return max(1, min(MAX_BUDGET, budget))

@@ -19,6 +19,9 @@ MAX_TACTICS = 6
 # Posts that watch over structures; an NPC there counts as a guard on all of them.
 WATCH_DUTIES = ("walls", "gate")
 LATE_UPKEEP = HAZARD_ORDER + ("captivity_tick",)
+# Percent a turn that the enemy seizes a rider abroad or a wounded straggler.
+RIDER_ODDS = 8
+STRAGGLER_ODDS = 15
 
 
 def act(theme: Theme, data: dict[str, Any], streams: Streams) -> list[dict[str, Any]]:
@@ -45,16 +48,17 @@ def act(theme: Theme, data: dict[str, Any], streams: Streams) -> list[dict[str, 
             }
         )
 
-    straggler = _straggler(theme, data)
-    if straggler and roll.chance(15):
-        proposals.append(
-            {
-                "agent": "world",
-                "group": "world",
-                "function": "capture_npc",
-                "args": {"npc": straggler},
-            }
-        )
+    for nid, odds in _exposed(theme, data):
+        if roll.chance(odds):
+            proposals.append(
+                {
+                    "agent": "world",
+                    "group": "world",
+                    "function": "capture_npc",
+                    "args": {"npc": nid},
+                }
+            )
+            break
 
     # Bad weather does not last for ever; clearing skies are the world's own doing.
     turned = any(p["function"] == "change_weather" for p in proposals)
@@ -145,16 +149,17 @@ def _raid_appeal(theme: Theme, data: dict[str, Any], sid: str) -> int:
     return appeal
 
 
-def _straggler(theme: Theme, data: dict[str, Any]) -> str | None:
-    """A wounded NPC at a post beside a breach, whom raiders might drag off."""
-    if not any(s["status"] == "collapsed" for s in data["structures"].values()):
-        return None
+def _exposed(theme: Theme, data: dict[str, Any]) -> list[tuple[str, int]]:
+    """NPCs the enemy could seize, with the odds: riders abroad, and wounded
+    NPCs at a post beside a breach."""
+    breach = any(s["status"] == "collapsed" for s in data["structures"].values())
+    out = []
     for nid in theme.npc_ids:
         npc = data["npcs"][nid]
-        if (
-            npc["status"] == "wounded"
-            and npc.get("away", 0) == 0
-            and npc["duty"] in WATCH_DUTIES
-        ):
-            return nid
-    return None
+        if npc["status"] not in PRESENT:
+            continue
+        if npc.get("away", 0) > 0:
+            out.append((nid, RIDER_ODDS))
+        elif breach and npc["status"] == "wounded" and npc["duty"] in WATCH_DUTIES:
+            out.append((nid, STRAGGLER_ODDS))
+    return out

@@ -27,7 +27,11 @@ EXPOSED = {"sortie": 10, "scouted": 8}
 
 
 def _check_capture(data: Data, theme: Theme, args: Args) -> str | None:
-    return h.npc_absent(data, theme, args["npc"])
+    # Riders abroad can be caught too, so being away is no protection.
+    status = data["npcs"][args["npc"]]["status"]
+    if status not in h.PRESENT:
+        return f"{theme.data['npcs'][args['npc']]['name']} is {status}"
+    return None
 
 
 def _check_captive(data: Data, theme: Theme, args: Args) -> str | None:
@@ -60,8 +64,9 @@ def _free(ctx: Ctx, nid: str, how: str) -> None:
 @safe_function(
     "capture_npc",
     "npcs",
-    "The enemy takes the NPC prisoner: out of play until ransomed, rescued "
-    "or exchanged; morale -4; sets flag captured_<npc>.",
+    "The enemy takes the NPC (present or riding abroad) prisoner: out of "
+    "play until ransomed, rescued or exchanged; morale -4; sets flag "
+    "captured_<npc>.",
     (npc(),),
     check=_check_capture,
     gas=0,

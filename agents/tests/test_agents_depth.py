@@ -63,6 +63,25 @@ def test_chaotic_phase_lengths_vary_with_the_seed(theme):
     assert len(lengths) >= 3
 
 
+@pytest.mark.parametrize("slug", ["lornhaven", None])
+def test_profiles_change_rhythm_not_the_threat_over_a_game(theme, slug):
+    if slug:
+        theme = agents.load_theme(builtin_theme_data()[slug])
+    totals = {}
+    for profile in director.PROFILES:
+        total = 0
+        for seed in range(20):
+            data = fresh(theme, seed)
+            data["director"]["profile"] = profile
+            for turn in range(1, data["turn_limit"] + 1):
+                data["turn"] = turn
+                director.advance(theme, data, Stream(seed, turn, "director"))
+                total += data["director"]["threat_budget"]
+        totals[profile] = total
+    low, high = min(totals.values()), max(totals.values())
+    assert high * 100 <= low * 115, totals
+
+
 def test_a_hard_blow_cuts_a_peak_short_and_trims_the_threat(theme):
     data = fresh(theme)
     data["director"].update(phase="peak", phase_turns=0, span=3, tension=60)
@@ -261,6 +280,28 @@ def test_a_sortie_leader_is_sometimes_taken(theme):
         REGISTRY["captivity_tick"].effect(ctx, {})
         taken += data["npcs"]["ada"]["status"] == "captured"
     assert 5 <= taken <= 40
+
+
+def test_the_enemy_may_seize_a_rider_abroad(theme):
+    seized = 0
+    for seed in range(100):
+        data = fresh(theme, seed)
+        data["npcs"]["bram"]["away"] = 3
+        for p in world.act(theme, data, Streams(seed, 1)):
+            if p["function"] == "capture_npc":
+                assert p["args"] == {"npc": "bram"}
+                proposal = dict(p, agent="world")
+                assert judge.rule(data, theme, proposal, judge.Ledger(), 1) == "ok"
+                seized += 1
+    assert 2 <= seized <= 20
+
+
+def test_nobody_is_seized_from_a_sound_keep(theme):
+    for seed in range(60):
+        data = fresh(theme, seed)
+        data["npcs"]["ada"].update(status="wounded", health=40, duty="walls")
+        functions = {p["function"] for p in world.act(theme, data, Streams(seed, 1))}
+        assert "capture_npc" not in functions
 
 
 def test_captives_left_too_long_may_be_killed(theme):
