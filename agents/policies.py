@@ -216,9 +216,9 @@ def _conditions(node: Any) -> list[dict[str, Any]]:
 def _scripted(state: State, stream: Stream) -> dict[str, Any]:
     """A commander's rules: mend what is low, tend the hurt and the tired.
 
-    An order costs the turn's scene, so the commander alternates: never two
-    orders in a row, and never an order that loses the game when an option
-    would not.
+    An order costs the turn's scene, so the commander never gives two in a
+    row, and gives one only when the turn it leads to scores at least as
+    well as the best option's; otherwise it plays the best option.
     """
     last = state.data.get("last_action") or {}
     best, best_points = _best_option(state, stream)
@@ -229,10 +229,8 @@ def _scripted(state: State, stream: Stream) -> dict[str, Any]:
             check_action(state, order)
         except ActionError:
             continue
-        points = outcome_score(state, order)
-        if points <= ENDED_DEFEAT // 2 < best_points:
-            continue
-        return order
+        if outcome_score(state, order) >= best_points:
+            return order
     return best
 
 

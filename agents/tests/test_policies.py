@@ -115,7 +115,17 @@ def test_cautious_takes_the_lowest_risk_then_the_cheapest(theme):
     assert policies.choose("cautious", with_state(state, options))["option"] == 2
 
 
-def test_scripted_repairs_a_low_structure_with_an_order(theme):
+def dull_theme(raw) -> agents.Theme:
+    """Every scene offers only losses of morale, so a useful order beats them."""
+    for scene in raw["scenes"]:
+        for index, option in enumerate(scene["options"]):
+            amount = -5 * (index + 1)
+            option["plan"] = [{"fn": "adjust_morale", "args": {"amount": amount}}]
+    return agents.load_theme(raw)
+
+
+def test_scripted_repairs_a_low_structure_with_an_order(raw):
+    theme = dull_theme(raw)
     state = agents.new_game(theme, 4)
     low = with_state(
         state, lambda d: d["structures"]["wall"].update(integrity=20, status="damaged")
@@ -127,7 +137,8 @@ def test_scripted_repairs_a_low_structure_with_an_order(theme):
     agents.check_action(low, action)
 
 
-def test_scripted_heals_a_hurt_npc(theme):
+def test_scripted_heals_a_hurt_npc(raw):
+    theme = dull_theme(raw)
     state = agents.new_game(theme, 4)
     hurt = with_state(
         state, lambda d: d["npcs"]["cora"].update(health=30, status="wounded")
@@ -136,7 +147,15 @@ def test_scripted_heals_a_hurt_npc(theme):
     assert action == {"type": "order", "function": "heal_npc", "args": {"npc": "cora"}}
 
 
-def test_scripted_never_gives_two_orders_in_a_row(theme):
+def test_scripted_plays_an_option_when_it_beats_the_order(raw):
+    theme = morale_theme(raw)
+    state = agents.new_game(theme, 4)
+    tired = with_state(state, lambda d: d["npcs"]["cora"].update(fatigue=80))
+    assert policies.choose("scripted", tired) == {"type": "choose", "option": 1}
+
+
+def test_scripted_never_gives_two_orders_in_a_row(raw):
+    theme = dull_theme(raw)
     state = agents.new_game(theme, 4)
     low = with_state(
         state, lambda d: d["structures"]["wall"].update(integrity=20, status="damaged")

@@ -259,7 +259,7 @@ POLICY_COLOURS = {
 }
 CHART_W = 320
 CHART_H = 150
-PAD = 30
+PAD = 40
 
 
 def render_html(document: dict[str, Any]) -> str:
@@ -395,8 +395,8 @@ def _line_chart(key: str, group: list[dict[str, Any]]) -> str:
         f"height='{CHART_H}' xmlns='http://www.w3.org/2000/svg'>",
         f"<line x1='{PAD}' y1='{CHART_H - PAD + 10}' x2='{CHART_W - 10}' "
         f"y2='{CHART_H - PAD + 10}' stroke='#999'/>",
-        f"<text x='0' y='16' font-size='10'>{high:g}</text>",
-        f"<text x='0' y='{CHART_H - PAD + 10}' font-size='10'>{low:g}</text>",
+        f"<text x='0' y='16' font-size='10'>{high:.0f}</text>",
+        f"<text x='0' y='{CHART_H - PAD + 10}' font-size='10'>{low:.0f}</text>",
         f"<text x='{PAD}' y='{CHART_H - 4}' font-size='10'>turn 0</text>",
         f"<text x='{CHART_W - 50}' y='{CHART_H - 4}' font-size='10'>"
         f"turn {turns - 1}</text>",
