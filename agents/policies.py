@@ -14,7 +14,7 @@ from agents.engine import check_action, resolve_turn
 from agents.errors import ActionError, EngineError
 from agents.functions import REGISTRY
 from agents.rng import Stream
-from agents.state import State
+from agents.state import Outcome, State
 from agents.theme import Theme
 
 POLICIES = ("random", "greedy", "cautious", "scripted")
@@ -41,6 +41,9 @@ HURT_HEALTH = 50
 TIRED_FATIGUE = 70
 
 
+Decision = tuple[dict[str, Any], "Outcome | None"]
+
+
 def choose(
     policy: str, state: State, rng: Stream | int | None = None
 ) -> dict[str, Any]:
@@ -49,17 +52,27 @@ def choose(
     `rng` is a Stream, or a seed for one; by default the stream is opened from
     the game's own seed and turn, so replaying a game replays its choices.
     """
+    return decide(policy, state, rng)[0]
+
+
+def decide(policy: str, state: State, rng: Stream | int | None = None) -> Decision:
+    """The action, and its Outcome when the policy already resolved it.
+
+    Lookahead policies resolve every candidate; handing back the chosen one's
+    outcome spares a batch runner from resolving the same turn twice.
+    """
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; one of {', '.join(POLICIES)}")
     if state.ended:
         raise ActionError("the game has ended; no more actions are accepted", "action")
     stream = _stream(state, rng)
     if policy == "random":
-        return _random(state, stream)
+        return _random(state, stream), None
     if policy == "greedy":
-        return _greedy(state, stream)
+        action, _, outcome = _best_option(state, stream)
+        return action, outcome
     if policy == "cautious":
-        return _cautious(state)
+        return _cautious(state), None
     return _scripted(state, stream)
 
 
@@ -89,28 +102,31 @@ def _cautious(state: State) -> dict[str, Any]:
     return {"type": "choose", "option": best["index"]}
 
 
-def _greedy(state: State, stream: Stream) -> dict[str, Any]:
-    action, _ = _best_option(state, stream)
-    return action
-
-
-def _best_option(state: State, stream: Stream) -> tuple[dict[str, Any], int]:
+def _best_option(
+    state: State, stream: Stream
+) -> tuple[dict[str, Any], int, Outcome | None]:
     """The option whose next state scores highest; ties are broken by the stream."""
     scored = []
     for option in _options(state):
         action = {"type": "choose", "option": option["index"]}
-        scored.append((outcome_score(state, action), action))
-    top = max(points for points, _ in scored)
-    best = [action for points, action in scored if points == top]
-    return stream.choice(best), top
+        points, outcome = _resolve(state, action)
+        scored.append((points, action, outcome))
+    top = max(points for points, _, _ in scored)
+    _, action, outcome = stream.choice([c for c in scored if c[0] == top])
+    return action, top, outcome
 
 
 def outcome_score(state: State, action: dict[str, Any]) -> int:
     """The score of the state one action leads to; a refused action scores lowest."""
+    return _resolve(state, action)[0]
+
+
+def _resolve(state: State, action: dict[str, Any]) -> tuple[int, Outcome | None]:
     try:
-        return score(resolve_turn(state, action).state)
+        outcome = resolve_turn(state, action)
     except (ActionError, EngineError):
-        return ENDED_DEFEAT * 10
+        return ENDED_DEFEAT * 10, None
+    return score(outcome.state), outcome
 
 
 def score(state: State) -> int:
@@ -213,7 +229,7 @@ def _conditions(node: Any) -> list[dict[str, Any]]:
     return []
 
 
-def _scripted(state: State, stream: Stream) -> dict[str, Any]:
+def _scripted(state: State, stream: Stream) -> Decision:
     """A commander's rules: mend what is low, tend the hurt and the tired.
 
     An order costs the turn's scene, so the commander never gives two in a
@@ -221,17 +237,18 @@ def _scripted(state: State, stream: Stream) -> dict[str, Any]:
     well as the best option's; otherwise it plays the best option.
     """
     last = state.data.get("last_action") or {}
-    best, best_points = _best_option(state, stream)
+    best, best_points, best_outcome = _best_option(state, stream)
     if last.get("type") == "order":
-        return best
+        return best, best_outcome
     for order in _wanted_orders(state):
         try:
             check_action(state, order)
         except ActionError:
             continue
-        if outcome_score(state, order) >= best_points:
-            return order
-    return best
+        points, outcome = _resolve(state, order)
+        if points >= best_points:
+            return order, outcome
+    return best, best_outcome
 
 
 def _wanted_orders(state: State) -> list[dict[str, Any]]:

@@ -39,13 +39,14 @@ def play_game(theme: Theme, policy: str, seed: int) -> dict[str, Any]:
     trajectory = [snapshot(theme, state.data)]
 
     while not state.ended:
-        action = policies.choose(policy, state)
+        action, outcome = policies.decide(policy, state)
         scene_id = state.data["scene"]["id"]
         if action["type"] == "choose":
             choices.append([scene_id, action["option"]])
         else:
             choices.append([scene_id, "order:" + action["function"]])
-        outcome = resolve_turn(state, action)
+        if outcome is None:
+            outcome = resolve_turn(state, action)
         for proposal in outcome.record["proposals"]:
             tally = accepted if proposal["verdict"] == "accepted" else rejected
             tally[proposal["function"]] = tally.get(proposal["function"], 0) + 1

@@ -175,3 +175,15 @@ def test_scripted_uses_only_the_themes_player_orders(raw):
         state, lambda d: d["structures"]["wall"].update(integrity=20, status="damaged")
     )
     assert policies.choose("scripted", low)["type"] == "choose"
+
+
+@pytest.mark.parametrize("policy", policies.POLICIES)
+def test_decide_hands_back_the_outcome_resolve_turn_would_give(theme, policy):
+    state = agents.new_game(theme, 12)
+    for _ in range(5):
+        action, outcome = policies.decide(policy, state)
+        fresh = agents.resolve_turn(state, action)
+        if outcome is not None:
+            assert outcome.state.hash == fresh.state.hash
+            assert outcome.record["chain_hash"] == fresh.record["chain_hash"]
+        state = fresh.state

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import agents
-from agents import simulate
+from agents import policies, simulate
 
 from .test_policies import morale_theme
 
@@ -125,3 +125,14 @@ def test_markdown_has_a_row_per_ending_and_the_bars(theme):
         assert f"(`{ending['id']}`)" in text
     assert "| Ending | Kind | random | greedy |" in text
     assert "best policy wins at least 60%" in text
+
+
+@pytest.mark.parametrize("policy", ["greedy", "scripted"])
+def test_a_simulated_game_is_the_game_the_policy_plays(theme, policy):
+    state = agents.new_game(theme, 21)
+    while not state.ended:
+        state = agents.resolve_turn(state, policies.choose(policy, state)).state
+
+    game = simulate.play_game(theme, policy, 21)
+    assert game["ending"] == state.data["ending"]["id"]
+    assert game["length"] == state.data["turn"]
