@@ -70,7 +70,9 @@ def react(
             proposals.append(wish)
         # Those with something to say or ask speak first, then the doubting.
         urgency = (100 if wish else 0) + roll.below(100)
-        if npc["loyalty"] < DOUBT_AT:
+        if npc["loyalty"] < DESERT_AT:
+            urgency += 300
+        elif npc["loyalty"] < DOUBT_AT:
             urgency += 60
         speakers.append((-urgency, nid))
 
@@ -84,6 +86,12 @@ def react(
             name = theme.data["npcs"][nid]["name"]
             dialogue.append({"npc": nid, "name": name, "line": line})
     return proposals, dialogue, used
+
+
+def voiced_doubt(data: dict[str, Any], nid: str) -> bool:
+    """Whether the NPC has lately said a doubtful line (in the state's memory)."""
+    marks = (f"line:{nid}:doubtful:", f"plain:{nid}:doubtful:")
+    return any(key.startswith(marks) for key in data.get("narrated", ()))
 
 
 def _line(
@@ -125,8 +133,9 @@ def wish_of(theme: Theme, data: dict[str, Any], nid: str, roll: Stream) -> Wish 
             "args": args,
         }
 
-    # Desertion is weighed first: it is what low trust finally leads to.
-    if npc["loyalty"] < DESERT_AT:
+    # Desertion is weighed first: it is what low trust finally leads to, but
+    # only once the doubt has been said aloud.
+    if npc["loyalty"] < DESERT_AT and voiced_doubt(data, nid):
         odds = (DESERT_AT - npc["loyalty"]) * 3 + (15 if "greedy" in traits else 0)
         odds -= 20 if "loyal" in traits else 0
         odds += 10 if morale < 30 else 0

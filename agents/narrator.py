@@ -235,7 +235,10 @@ def mood(theme: Theme, data: dict[str, Any]) -> str:
 
 
 def atmosphere(theme: Theme, data: dict[str, Any], roll: Stream) -> dict[str, str]:
-    """Mood, a sight and a sound; sights and sounds not seen lately come first."""
+    """Mood, a sight, a sound and, where the theme describes it, the weather.
+
+    Sights, sounds and skies not used lately come first.
+    """
     spec = theme.data["narrative"]["atmosphere"]
     name = mood(theme, data)
     used = data.setdefault("narrated", [])
@@ -244,4 +247,10 @@ def atmosphere(theme: Theme, data: dict[str, Any], roll: Stream) -> dict[str, st
         index, text = _pick(part, spec[part], used, roll)
         used.append(f"{part}:{index}")
         out[part] = fill(text, data, theme.data)
+    weather = data["world"]["weather"]
+    skies = spec.get("weather", {}).get(weather)
+    if skies:
+        index, text = _pick(f"weather:{weather}", skies, used, roll)
+        used.append(f"weather:{weather}:{index}")
+        out["weather"] = fill(text, data, theme.data)
     return out

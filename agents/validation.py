@@ -236,6 +236,10 @@ def _check_texts(raw: dict[str, Any], out: _Problems) -> None:
             _check_text(
                 text, f"narrative.atmosphere.{part}[{i}]", "atmosphere", raw, out
             )
+    for weather, texts in atmosphere.get("weather", {}).items():
+        for i, text in enumerate(texts):
+            path = f"narrative.atmosphere.weather.{weather}[{i}]"
+            _check_text(text, path, "atmosphere", raw, out)
 
 
 def _check_text(

@@ -144,6 +144,7 @@ def test_low_loyalty_leads_to_doubt_and_then_desertion(theme):
     assert lines == {"Bram Coil mutters about his wages."}
 
     data["npcs"]["bram"]["loyalty"] = 5
+    data["narrated"] = ["line:bram:doubtful:0"]
     deserted = sum(
         any(
             p["function"] == "npc_desert"

@@ -187,6 +187,47 @@ def test_low_trust_shows_in_plain_words_when_the_theme_has_no_doubt_lines(theme)
     assert lines and lines <= plain
 
 
+def test_nobody_deserts_before_saying_their_doubt_aloud(theme):
+    data = fresh(theme)
+    data["npcs"]["bram"]["loyalty"] = 5
+    for seed in range(40):
+        proposals, dialogue, used = characters.react(theme, data, Streams(seed, 1))
+        assert "npc_desert" not in {p["function"] for p in proposals}
+        # The doubt is said now, so it can turn into leaving later.
+        assert "line:bram:doubtful:0" in used
+    data["narrated"] = ["line:bram:doubtful:0"]
+    assert any(
+        "npc_desert" in {p["function"] for p in characters.react(theme, data, s)[0]}
+        for s in (Streams(seed, 2) for seed in range(40))
+    )
+
+
+def test_a_deserter_was_heard_doubting_earlier_in_the_game(theme):
+    from .conftest import with_state
+
+    found = 0
+    for seed in range(30):
+        state = with_state(
+            agents.new_game(theme, seed),
+            lambda d: d["npcs"]["bram"].update(loyalty=22),
+        )
+        doubted_at = None
+        while not state.ended:
+            outcome = agents.resolve_turn(state, {"type": "choose", "option": 0})
+            turn = outcome.record["turn"]
+            if doubted_at is None and any(
+                d["npc"] == "bram" and "wages" in d["line"]
+                for d in outcome.record["dialogue"]
+            ):
+                doubted_at = turn
+            if outcome.state.data["npcs"]["bram"]["status"] == "deserted":
+                assert doubted_at is not None and doubted_at < turn
+                found += 1
+                break
+            state = outcome.state
+    assert found > 0
+
+
 def test_doubt_outranks_a_wound_in_what_an_npc_says(theme):
     npc = {"status": "wounded", "loyalty": 20, "fatigue": 0, "health": 40}
     assert characters.mood_of(npc) == "doubtful"
@@ -441,3 +482,53 @@ def test_a_spent_effect_is_told_in_a_new_form_not_repeated(theme):
         told += narrator.tell(theme, data, "", notes, Stream(1, turn, "narrator"))
     assert len(told) == 6 and len(set(told)) == 6
     assert any(p.endswith("Crows on the wall.") or "A dog" in p for p in told)
+
+
+def test_rain_dampens_fire_and_heat_spreads_it(theme):
+    def burning(weather):
+        def change(d):
+            d["world"]["weather"] = weather
+            d["structures"]["wall"]["fire"] = 3
+
+        return change
+
+    spread = {"rain": 0, "heat": 0}
+    heat_left = rain_left = 0
+    for seed in range(60):
+        for weather in spread:
+            data = fresh(theme, seed)
+            data["turn"] = 1
+            burning(weather)(data)
+            REGISTRY["fire_tick"].effect(Ctx(data, theme, Streams(seed, 1)), {})
+            others = [s for s in data["structures"] if s != "wall"]
+            spread[weather] += any(data["structures"][s]["fire"] for s in others)
+            if weather == "rain":
+                rain_left += data["structures"]["wall"]["fire"]
+            else:
+                heat_left += data["structures"]["wall"]["fire"]
+    assert spread["heat"] > spread["rain"]
+    assert rain_left < heat_left
+
+
+def test_the_atmosphere_describes_the_weather_when_the_theme_does(raw):
+    from agents import narrator
+
+    raw["narrative"]["atmosphere"]["weather"] = {
+        "rain": ["Rain drums on {structures.keep.name}.", "Puddles in the yard."]
+    }
+    theme = agents.load_theme(raw)
+    data = fresh(theme)
+    assert "weather" not in narrator.atmosphere(theme, data, Stream(1, 1, "n"))
+    data["world"]["weather"] = "rain"
+    seen = {
+        narrator.atmosphere(theme, data, Stream(1, turn, "n"))["weather"]
+        for turn in range(2)
+    }
+    assert seen == {"Rain drums on The Keep.", "Puddles in the yard."}
+
+
+def test_a_weather_line_with_a_bad_placeholder_is_refused(raw):
+    raw["narrative"]["atmosphere"]["weather"] = {"fog": ["{structures.nowhere.name}"]}
+    with pytest.raises(agents.ThemeError) as caught:
+        agents.load_theme(raw)
+    assert "narrative.atmosphere.weather.fog[0]" in str(caught.value)
