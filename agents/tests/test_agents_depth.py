@@ -532,3 +532,29 @@ def test_a_weather_line_with_a_bad_placeholder_is_refused(raw):
     with pytest.raises(agents.ThemeError) as caught:
         agents.load_theme(raw)
     assert "narrative.atmosphere.weather.fog[0]" in str(caught.value)
+
+
+def test_the_judge_refuses_every_npc_function_for_a_captive_but_the_ways_home(raw):
+    from .test_functions import CASES
+
+    raw["functions"]["disabled"] = []
+    theme = agents.load_theme(raw)
+    ways_home = {"ransom_npc", "rescue_npc", "exchange_captive"}
+    checked = 0
+    for name, (group, args, prepare) in sorted(CASES.items()):
+        held = [a.name for a in REGISTRY[name].args if a.type == "npc"]
+        if not held:
+            continue
+        data = fresh(theme, 3)
+        data["turn"] = 1
+        prepare(data)
+        for arg in held:
+            data["npcs"][args[arg]]["status"] = "captured"
+        proposal = {"agent": "test", "group": group, "function": name, "args": args}
+        reason = judge.rule(data, theme, proposal, judge.Ledger(), 1)
+        if name in ways_home:
+            assert reason == "ok", name
+        else:
+            assert reason.startswith("precondition:") and "captured" in reason, name
+        checked += 1
+    assert checked >= 20
