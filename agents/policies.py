@@ -28,10 +28,12 @@ STRUCTURE_WEIGHT = 4
 ROLE_METRIC_WEIGHT = 3
 OTHER_METRIC_WEIGHT = 2
 STOCK_WEIGHT = 1
+VITAL_STOCK_WEIGHT = 4
 NPC_ALIVE = 60
 ENEMY_WEIGHT = 4
 HUNGER_WEIGHT = 2
 DISEASE_WEIGHT = 2
+GOAL_FLAG = 300
 ENDED_DEFEAT = -100_000
 ENDED_VICTORY = 100_000
 
@@ -154,8 +156,10 @@ def score(state: State) -> int:
             * _percent(value - meta["min"], meta["max"] - meta["min"])
         )
 
+    vital = _vital_stocks(theme)
     for sid, value in data["stockpiles"].items():
-        total += STOCK_WEIGHT * _percent(value, spec["stockpiles"][sid]["max"])
+        weight = VITAL_STOCK_WEIGHT if sid in vital else STOCK_WEIGHT
+        total += weight * _percent(value, spec["stockpiles"][sid]["max"])
 
     for live in data["npcs"].values():
         if live["status"] in ("active", "wounded"):
@@ -166,6 +170,11 @@ def score(state: State) -> int:
     )
     total -= HUNGER_WEIGHT * data["world"].get("hunger", 0)
     total -= DISEASE_WEIGHT * data["world"].get("disease", 0)
+
+    flags = data["flags"]
+    for name, op, value, sign in _goal_flags(theme):
+        if _compare(flags.get(name, 0), op, value):
+            total += sign * GOAL_FLAG
 
     ending = data.get("ending")
     if ending:
@@ -215,6 +224,66 @@ def metric_directions(theme: Theme) -> dict[str, int]:
     for mid in _role_metrics(theme):
         out[mid] = 1
     return out
+
+
+_VITAL: dict[str, set[str]] = {}
+
+
+def _vital_stocks(theme: Theme) -> set[str]:
+    """Stockpiles a defeat ending watches: running out of them loses the game."""
+    found = _VITAL.get(theme.content_hash)
+    if found is None:
+        found = _VITAL[theme.content_hash] = {
+            cond["ref"][11:]
+            for ending in theme.data["endings"]
+            if ending["kind"] == "defeat"
+            for cond in _conditions(ending.get("conditions", []))
+            if isinstance(cond.get("ref"), str)
+            and cond["ref"].startswith("stockpiles.")
+        }
+    return found
+
+
+_GOALS: dict[str, list[tuple[str, str, Any, int]]] = {}
+
+
+def _goal_flags(theme: Theme) -> list[tuple[str, str, Any, int]]:
+    """Flag conditions of the endings: (flag, op, value, +1 victory / -1 defeat).
+
+    A victory that needs a flag makes setting it worth points now, although
+    the ending only comes at the turn limit.
+    """
+    found = _GOALS.get(theme.content_hash)
+    if found is not None:
+        return found
+    goals: dict[tuple[str, str, str, int], tuple[str, str, Any, int]] = {}
+    for ending in theme.data["endings"]:
+        sign = 1 if ending["kind"] == "victory" else -1
+        for cond in _conditions(ending.get("conditions", [])):
+            ref = cond.get("ref", "")
+            if isinstance(ref, str) and ref.startswith("flags."):
+                goal = (ref[6:], cond["op"], cond["value"], sign)
+                goals[(goal[0], goal[1], repr(goal[2]), sign)] = goal
+    found = _GOALS[theme.content_hash] = [goals[key] for key in sorted(goals)]
+    return found
+
+
+def _compare(left: Any, op: str, right: Any) -> bool:
+    if op == "==":
+        return bool(left == right)
+    if op == "!=":
+        return bool(left != right)
+    if op == "in":
+        return left in right
+    if type(left) is not type(right):
+        return False
+    if op == "<":
+        return bool(left < right)
+    if op == "<=":
+        return bool(left <= right)
+    if op == ">":
+        return bool(left > right)
+    return bool(left >= right)
 
 
 def _conditions(node: Any) -> list[dict[str, Any]]:

@@ -187,3 +187,56 @@ def test_decide_hands_back_the_outcome_resolve_turn_would_give(theme, policy):
             assert outcome.state.hash == fresh.state.hash
             assert outcome.record["chain_hash"] == fresh.record["chain_hash"]
         state = fresh.state
+
+
+def test_score_values_a_flag_a_victory_needs(raw):
+    raw["endings"].append(
+        {
+            "id": "relieved",
+            "title": "Relieved",
+            "kind": "victory",
+            "when": "final",
+            "priority": 1,
+            "conditions": [{"ref": "flags.relief_called", "op": ">=", "value": 1}],
+            "text": "The relief arrives.",
+            "epilogue": "It ends well.",
+        }
+    )
+    theme = agents.load_theme(raw)
+    state = agents.new_game(theme, 2)
+    called = with_state(state, lambda d: d["flags"].update(relief_called=1))
+    assert policies.score(called) == policies.score(state) + policies.GOAL_FLAG
+
+
+def test_score_weighs_a_stock_that_a_defeat_watches_more(raw):
+    theme = agents.load_theme(raw)
+    watched = [
+        c["ref"].split(".")[1]
+        for e in raw["endings"]
+        if e["kind"] == "defeat"
+        for c in e["conditions"]
+        if isinstance(c, dict) and c.get("ref", "").startswith("stockpiles.")
+    ]
+    raw["endings"].append(
+        {
+            "id": "starved",
+            "title": "Starved",
+            "kind": "defeat",
+            "when": "immediate",
+            "priority": 1,
+            "conditions": [{"ref": "stockpiles.grain", "op": "==", "value": 0}],
+            "text": "Hunger.",
+            "epilogue": "It ends badly.",
+        }
+    )
+    hungry_theme = agents.load_theme(raw)
+    assert "grain" not in watched
+
+    def drop(data):
+        data["stockpiles"]["grain"] -= raw["stockpiles"]["grain"]["max"] // 10
+
+    plain = agents.new_game(theme, 2)
+    vital = agents.new_game(hungry_theme, 2)
+    plain_loss = policies.score(plain) - policies.score(with_state(plain, drop))
+    vital_loss = policies.score(vital) - policies.score(with_state(vital, drop))
+    assert vital_loss > plain_loss > 0
