@@ -6,9 +6,13 @@ import hashlib
 import json
 from typing import Any
 
+# One encoder for every call: json.dumps() builds a new one whenever it is
+# given options, and a turn encodes twice.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 
 def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(obj)
 
 
 def state_hash(data: dict[str, Any]) -> str:
