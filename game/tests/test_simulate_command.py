@@ -125,3 +125,18 @@ def test_update_doc_without_markers_is_refused_before_playing(tmp_path):
     with pytest.raises(CommandError, match="no <!-- simulate:begin -->"):
         run("--games", "2", "--out", "", "--update-doc", str(doc))
     assert doc.read_text() == "no markers here\n"
+
+
+def test_policy_games_overrides_the_count_for_one_policy(tmp_path):
+    out, err = run(
+        "--all-policies", "--games", "3", "--policy-games", "greedy=1", "--out", ""
+    )
+    assert "lornhaven    greedy         1" in out
+    assert "lornhaven    random         3" in out
+    assert "10 games in" in err
+
+
+@pytest.mark.parametrize("value", ["greedy", "lucky=4", "greedy=0", "greedy=x"])
+def test_bad_policy_games_is_a_clear_error(value):
+    with pytest.raises(CommandError, match="POLICY=N"):
+        run("--policy-games", value, "--out", "")
