@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 from agents.rng import Stream
@@ -141,13 +142,14 @@ def tell(
     details = list(spec["atmosphere"]["sights"]) + list(spec["atmosphere"]["sounds"])
     paragraphs: list[str] = []
 
-    def say(variants: list[str]) -> None:
-        text = _fresh(variants, told, details, data, theme, roll)
+    def say(templates: list[str], local: dict[str, Any]) -> None:
+        forms = _forms(templates, local, details, data, theme, roll)
+        text = _fresh(forms, told)
         if text:
             paragraphs.append(text)
 
     if opening:
-        say([opening])
+        say([opening], {})
     effects = spec.get("effects", {})
     used = data.setdefault("narrated", [])
     for note in merge(notes)[:MAX_EFFECT_PARAGRAPHS]:
@@ -157,7 +159,7 @@ def tell(
         used.append(f"{key}:{index}")
         local = {k: v for k, v in note.items() if k != "key"}
         order = [index] + [i for i in range(len(texts)) if i != index]
-        say([fill(texts[i], data, theme.data, local) for i in order])
+        say([texts[i] for i in order], local)
     if len(used) > USED_MEMORY:
         del used[: len(used) - USED_MEMORY]
     return paragraphs
@@ -167,16 +169,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_CHARS]
 
 
-def _fresh(
-    variants: list[str],
-    told: list[str],
-    details: list[str],
-    data: dict[str, Any],
-    theme: Theme,
-    roll: Stream,
-) -> str | None:
+def _fresh(forms: Iterator[str], told: list[str]) -> str | None:
     """The first form of the paragraph not yet told this game, remembered."""
-    for text in _forms(variants, details, data, theme, roll):
+    for text in forms:
         digest = _digest(text)
         if digest not in told:
             told.append(digest)
@@ -185,14 +180,22 @@ def _fresh(
 
 
 def _forms(
-    variants: list[str],
+    templates: list[str],
+    local: dict[str, Any],
     details: list[str],
     data: dict[str, Any],
     theme: Theme,
     roll: Stream,
-) -> Any:
-    """Ever more composed forms: plain, with a detail, with a lead, with both."""
-    yield from variants
+) -> Iterator[str]:
+    """Ever more composed forms: plain, with a detail, with a lead, with both.
+
+    Lazy, so the usual case (the first template is fresh) fills one text.
+    """
+    variants = []
+    for template in templates:
+        text = fill(template, data, theme.data, local)
+        variants.append(text)
+        yield text
     extras = [fill(d, data, theme.data) for d in details]
     leads = list(AGAIN)
     roll.shuffle(extras)

@@ -30,7 +30,8 @@ def act(theme: Theme, data: dict[str, Any], streams: Streams) -> list[dict[str, 
     proposals: list[dict[str, Any]] = []
 
     usable = [tactic for tactic, check in theme.tactics if check(data)]
-    weights = {t["id"]: tactic_weight(theme, data, t) for t in usable}
+    watchers = _watchers(theme, data)
+    weights = {t["id"]: tactic_weight(theme, data, t, watchers) for t in usable}
     budget = data["director"]["threat_budget"]
     while budget > 0 and len(proposals) < MAX_TACTICS:
         affordable = [t for t in usable if t["cost"] <= budget]
@@ -79,7 +80,12 @@ def act(theme: Theme, data: dict[str, Any], streams: Streams) -> list[dict[str, 
     return proposals
 
 
-def tactic_weight(theme: Theme, data: dict[str, Any], tactic: dict[str, Any]) -> int:
+def tactic_weight(
+    theme: Theme,
+    data: dict[str, Any],
+    tactic: dict[str, Any],
+    watchers: int | None = None,
+) -> int:
     """How strongly the enemy favours a tactic given the defences it can see.
 
     Integers throughout: a base of four times the theme's weight, scaled by
@@ -95,7 +101,9 @@ def tactic_weight(theme: Theme, data: dict[str, Any], tactic: dict[str, Any]) ->
         weakness = 4 - min(4, live["integrity"] * 4 // max(1, live["max"]))
         weight = weight * (2 + weakness) // 2
         guard = int(data["guards"].get("structures", {}).get(sid, 0))
-        guard += 5 * _watchers(theme, data)
+        if watchers is None:
+            watchers = _watchers(theme, data)
+        guard += 5 * watchers
         if guard >= 20:
             weight //= 3
         elif guard >= 10:
