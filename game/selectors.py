@@ -193,6 +193,15 @@ class ReplayedTurn:
     problems: list[str] = field(default_factory=list)
 
 
+# Parts of a turn record that are measured rather than computed; everything
+# else in a record must come out of the replay exactly as stored.
+MEASURED_RECORD_FIELDS = ("timings_us",)
+
+
+def _computed_part(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k not in MEASURED_RECORD_FIELDS}
+
+
 def replay_stored(session: GameSession, turns: list[Turn]):
     """The opening state and a ReplayedTurn per stored turn, in order.
 
@@ -228,6 +237,10 @@ def replay_stored(session: GameSession, turns: list[Turn]):
                 problems.append("state hash differs from the replay")
             if turn.chain_hash != outcome.record["chain_hash"]:
                 problems.append("chain hash differs from the replay")
+            if _computed_part(record) != _computed_part(outcome.record):
+                problems.append(
+                    "the stored record (story, effects or rulings) differs"
+                )
         if record.get("action") != turn.action:
             problems.append("the record's action differs from the stored action")
         if record.get("state_hash") != turn.state_hash:

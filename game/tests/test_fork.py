@@ -332,7 +332,24 @@ def _bad_record_action(turn):
     turn.record = {**turn.record, "action": {"type": "choose", "option": 9}}
 
 
+def _forged_narrative(turn):
+    turn.record = {
+        **turn.record,
+        "narrative": ["A forged line.", *turn.record["narrative"]],
+    }
+
+
+def _forged_verdict(turn):
+    proposals = [dict(p) for p in turn.record["proposals"]]
+    proposals[0]["verdict"] = (
+        "rejected" if proposals[0]["verdict"] == "accepted" else "accepted"
+    )
+    turn.record = {**turn.record, "proposals": proposals}
+
+
 TAMPERING = [
+    _forged_narrative,
+    _forged_verdict,
     _flip_option,
     _bad_state_hash,
     _bad_chain_hash,
