@@ -8,7 +8,7 @@ from agents.errors import ActionError, EngineError, ThemeError
 from agents.hashing import canonical_json, chain_hash, state_hash
 from agents.state import Outcome, State
 from agents.theme import Theme, builtin_theme_data, load_theme
-from agents.view import view
+from agents.view import metrics_snapshot, view
 
 __all__ = [
     "ActionError",
@@ -22,6 +22,7 @@ __all__ = [
     "chain_hash",
     "check_action",
     "load_theme",
+    "metrics_snapshot",
     "new_game",
     "replay",
     "resolve_turn",

@@ -109,3 +109,10 @@ def orders(state: State) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def metrics_snapshot(state: State) -> dict[str, int]:
+    """The numbers a turn record's ``metrics`` carries, for this state."""
+    from agents.engine import snapshot
+
+    return snapshot(state.theme, state.data)

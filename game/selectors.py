@@ -164,6 +164,13 @@ def session_by_id(session_id) -> GameSession:
     return session
 
 
+def session_opening_snapshot(session: GameSession) -> dict:
+    """The numbers a game started with, as a turn record's metrics carry them."""
+    theme = theme_engine(session.theme)
+    opening = agents.new_game(theme, session.seed, session_storyteller(session))
+    return agents.metrics_snapshot(opening)
+
+
 def session_storyteller(session: GameSession) -> str | None:
     """The Director profile a game was started with, read from its stored state.
 
@@ -238,9 +245,7 @@ def replay_stored(session: GameSession, turns: list[Turn]):
             if turn.chain_hash != outcome.record["chain_hash"]:
                 problems.append("chain hash differs from the replay")
             if _computed_part(record) != _computed_part(outcome.record):
-                problems.append(
-                    "the stored record (story, effects or rulings) differs"
-                )
+                problems.append("the stored record (story, effects or rulings) differs")
         if record.get("action") != turn.action:
             problems.append("the record's action differs from the stored action")
         if record.get("state_hash") != turn.state_hash:

@@ -283,8 +283,16 @@ def test_ended_game_shows_the_ending_and_refuses_more_orders(player_client, game
     assert 'name="option"' not in body
     for entry in ending["epilogue"]:
         assert escape(entry["name"]) in body
-    assert response.context["charts"]
+    assert escape(ending["closing"]) in body
+    charts = {chart["name"]: chart for chart in response.context["charts"]}
+    opening = game.theme.data["metrics"]["morale"]["start"]
+    morale = charts[game.theme.data["metrics"]["morale"]["name"]]
+    assert morale["first"] == opening
+    assert morale["turns"] == game.turn_number + 1
     assert reverse("lobby") in body
+
+    lobby = player_client.get(reverse("lobby")).content.decode()
+    assert escape(ending["title"]) in lobby
 
     turns = Turn.objects.filter(session=game).count()
     refused = player_client.post(

@@ -149,8 +149,8 @@ def _chart(name, values):
     }
 
 
-def _charts(view, records):
-    """One chart per named quantity that every turn's metrics snapshot carries."""
+def _charts(view, opening, records):
+    """One chart per named quantity, from the opening numbers to the last turn."""
     names = {item["id"]: item["name"] for item in view["metrics"]}
     names.update({item["id"]: item["name"] for item in view["stockpiles"]})
     names.update(
@@ -162,7 +162,8 @@ def _charts(view, records):
     )
     charts = []
     for key, name in names.items():
-        values = [record.get("metrics", {}).get(key) for record in records]
+        values = [opening.get(key)]
+        values += [record.get("metrics", {}).get(key) for record in records]
         if values and all(isinstance(value, int) for value in values):
             charts.append(_chart(name, values))
     return charts
@@ -180,7 +181,8 @@ def _screen_context(request, session):
         "is_owner": session.owner_id == request.user.pk,
     }
     if view.get("ending"):
-        context["charts"] = _charts(view, records)
+        opening = selectors.session_opening_snapshot(session)
+        context["charts"] = _charts(view, opening, records)
     return context
 
 
