@@ -143,10 +143,26 @@ def compile_condition(cond: Any) -> Check:
             return _always
         if len(parts) == 1:
             return parts[0]
-        return lambda data: all(part(data) for part in parts)
+        # Plain loops rather than all()/any() over a generator: these run for
+        # every scene each turn, and the generator costs more than the tests.
+
+        def every(data: dict[str, Any]) -> bool:
+            for part in parts:
+                if not part(data):
+                    return False
+            return True
+
+        return every
     if "any" in cond:
         options = [compile_condition(c) for c in cond["any"]]
-        return lambda data: any(option(data) for option in options)
+
+        def some(data: dict[str, Any]) -> bool:
+            for option in options:
+                if option(data):
+                    return True
+            return False
+
+        return some
     if "not" in cond:
         inner = compile_condition(cond["not"])
         return lambda data: not inner(data)

@@ -118,7 +118,8 @@ def merge(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _pick(key: str, texts: list[str], used: list[str], roll: Stream) -> tuple[int, str]:
-    fresh = [i for i in range(len(texts)) if f"{key}:{i}" not in used]
+    said = set(used)
+    fresh = [i for i in range(len(texts)) if f"{key}:{i}" not in said]
     index = roll.choice(fresh) if fresh else roll.below(len(texts))
     return index, texts[index]
 
@@ -142,9 +143,13 @@ def tell(
     details = list(spec["atmosphere"]["sights"]) + list(spec["atmosphere"]["sounds"])
     paragraphs: list[str] = []
 
+    # A set answers "told already?" without scanning the game's whole list
+    # for every candidate form; the list stays the record kept in the state.
+    told_set = set(told)
+
     def say(templates: list[str], local: dict[str, Any]) -> None:
         forms = _forms(templates, local, details, data, theme, roll)
-        text = _fresh(forms, told)
+        text = _fresh(forms, told, told_set)
         if text:
             paragraphs.append(text)
 
@@ -169,12 +174,16 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_CHARS]
 
 
-def _fresh(forms: Iterator[str], told: list[str]) -> str | None:
-    """The first form of the paragraph not yet told this game, remembered."""
+def _fresh(forms: Iterator[str], told: list[str], told_set: set[str]) -> str | None:
+    """The first form of the paragraph not yet told this game, remembered.
+
+    `told_set` holds the same digests as `told` and is kept in step with it.
+    """
     for text in forms:
         digest = _digest(text)
-        if digest not in told:
+        if digest not in told_set:
             told.append(digest)
+            told_set.add(digest)
             return text
     return None
 
@@ -196,18 +205,29 @@ def _forms(
         text = fill(template, data, theme.data, local)
         variants.append(text)
         yield text
-    extras = [fill(d, data, theme.data) for d in details]
+    # A shuffle's draws depend only on the length of the list, so shuffling
+    # positions gives the same order as shuffling the filled details; each
+    # detail is then filled only when a form first needs it.
+    order = list(range(len(details)))
     leads = list(AGAIN)
-    roll.shuffle(extras)
+    roll.shuffle(order)
     roll.shuffle(leads)
+    extras: list[str | None] = [None] * len(order)
+
+    def extra(k: int) -> str:
+        text = extras[k]
+        if text is None:
+            text = extras[k] = fill(details[order[k]], data, theme.data)
+        return text
+
     for text in variants:
-        for extra in extras:
-            yield f"{text} {extra}"
+        for k in range(len(order)):
+            yield f"{text} {extra(k)}"
         for lead in leads:
             yield f"{lead} {text}"
         for lead in leads:
-            for extra in extras:
-                yield f"{lead} {text} {extra}"
+            for k in range(len(order)):
+                yield f"{lead} {text} {extra(k)}"
 
 
 def order_text(

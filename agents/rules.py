@@ -10,6 +10,7 @@ from agents.errors import EngineError
 from agents.functions import REGISTRY, Ctx
 
 GROUP_ORDER = ("gm", "player", "characters", "world", "upkeep")
+_GROUP_RANK = {group: rank for rank, group in enumerate(GROUP_ORDER)}
 
 
 def apply_all(
@@ -22,7 +23,7 @@ def apply_all(
     Any effect that raises aborts the turn with EngineError; since the caller
     only ever hands in a copy, nothing half-applied can escape.
     """
-    ordered = sorted(proposals, key=lambda p: GROUP_ORDER.index(p["group"]))
+    ordered = sorted(proposals, key=lambda p: _GROUP_RANK[p["group"]])
     ledger = judge.Ledger()
     records: list[dict[str, Any]] = []
     judge_ns = rules_ns = 0

@@ -170,14 +170,21 @@ def arg_problem(fn: SafeFunction, args: Any, theme: Theme) -> tuple[str, str] | 
         if key not in fn.arg_index:
             return f"args.{key}", f'{fn.name} takes no argument "{key}"'
     for arg in fn.args:
-        path = f"args.{arg.name}"
         if arg.name not in args:
-            return path, f"{fn.name} needs {arg.name}"
-        value = args[arg.name]
-        problem = _value_problem(arg, value, theme)
+            return f"args.{arg.name}", f"{fn.name} needs {arg.name}"
+        problem = _value_problem(arg, args[arg.name], theme)
         if problem:
-            return path, problem
+            return f"args.{arg.name}", problem
     return None
+
+
+# The theme table that names the valid values of each kind of id argument.
+_ID_TABLES = {
+    "npc": "npcs",
+    "structure": "structures",
+    "stockpile": "stockpiles",
+    "metric": "metrics",
+}
 
 
 def _value_problem(arg: Arg, value: Any, theme: Theme) -> str | None:
@@ -198,12 +205,6 @@ def _value_problem(arg: Arg, value: Any, theme: Theme) -> str | None:
         if not FLAG_NAME.match(value):
             return f"{arg.name} must be lowercase letters, digits and underscores"
         return None
-    table = {
-        "npc": theme.data["npcs"],
-        "structure": theme.data["structures"],
-        "stockpile": theme.data["stockpiles"],
-        "metric": theme.data["metrics"],
-    }[arg.type]
-    if value not in table:
+    if value not in theme.data[_ID_TABLES[arg.type]]:
         return f'unknown {arg.type} "{value}"'
     return None
