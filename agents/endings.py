@@ -35,7 +35,11 @@ def build(theme: Theme, data: dict[str, Any], ending: dict[str, Any]) -> dict[st
     for nid in theme.npc_ids:
         spec = theme.data["npcs"][nid]
         fate = fate_of(data["npcs"][nid])
-        line = spec["fates"].get(fate)
+        # A survivor of a lost siege has a different story from a victor's;
+        # themes may write it as "<fate>_defeat".
+        line = (
+            spec["fates"].get(f"{fate}_defeat") if ending["kind"] == "defeat" else None
+        ) or spec["fates"].get(fate)
         if not line:
             line = CAPTURED_FATE if fate == "captured" else spec["fates"]["alive"]
         local = {"name": spec["name"], "role": spec["role"]}
