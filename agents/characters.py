@@ -108,7 +108,7 @@ def _line(
         mood, lines = "steady", spec["lines"]["steady"]
     if not lines:
         return None
-    said = data.get("narrated", ())
+    said = set(data.get("narrated", ()))
     fresh = [i for i in range(len(lines)) if f"{source}:{nid}:{mood}:{i}" not in said]
     index = roll.choice(fresh) if fresh else roll.below(len(lines))
     local = {"name": spec["name"], "role": spec["role"], "duty": npc["duty"]}

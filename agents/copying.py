@@ -27,6 +27,9 @@ _FLAT = ("metrics", "stockpiles", "flags", "timers", "cooldowns", "enemy", "worl
 _NESTED = ("structures", "npcs")
 # Replaced wholesale during a turn, never edited in place.
 _REPLACED = ("scene", "ending", "last_action", "guards")
+# Lists the engine only ever fills with strings (scene ids, line keys and
+# paragraph digests); a shallow copy is a full copy of them.
+_STRINGS = ("seen", "narrated", "told")
 
 
 def fork(data: dict[str, Any]) -> dict[str, Any]:
@@ -39,6 +42,8 @@ def fork(data: dict[str, Any]) -> dict[str, Any]:
             out[key] = {k: dict(v) for k, v in value.items()}
         elif key in _REPLACED:
             out[key] = None
+        elif key in _STRINGS:
+            out[key] = list(value)
         elif type(value) in _CONTAINERS:
             out[key] = clone(value)
         else:

@@ -326,7 +326,14 @@ def _diff(
 ) -> None:
     if old == new:
         return
-    keys = sorted(old) if old.keys() == new.keys() else sorted(old.keys() | new.keys())
+    # Only the keys whose values differ are sorted and walked: most of a
+    # changed section (a flag table, the NPCs) is usually as it was.
+    if old.keys() == new.keys():
+        keys = sorted([key for key, value in old.items() if new[key] != value])
+    else:
+        keys = sorted(
+            [key for key in old.keys() | new.keys() if old.get(key) != new.get(key)]
+        )
     for key in keys:
         a = old.get(key)
         b = new.get(key)
