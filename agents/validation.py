@@ -95,6 +95,9 @@ def _check_functions(raw: dict[str, Any], out: _Problems) -> None:
             out.add(path, f'"{name}" is disabled')
         elif REGISTRY[name].category == "upkeep":
             out.add(path, f'upkeep "{name}" cannot be ordered')
+    for name in functions.get("order_text", {}):
+        if name not in functions["player_orders"]:
+            out.add(f"functions.order_text.{name}", f'"{name}" is not a player order')
 
 
 def _check_call(fn_name: str, args: Any, path: str, theme: Any, out: _Problems) -> None:

@@ -95,14 +95,17 @@ def orders(state: State) -> list[dict[str, Any]]:
     theme = state.theme
     turn = state.data["turn"] + 1
     out = []
+    wording = theme.data["functions"].get("order_text", {})
     for name in theme.player_orders:
         fn = REGISTRY[name]
         gas, _, _ = theme.limits(name, fn.gas, fn.cooldown, fn.per_turn)
         ready = state.data["cooldowns"].get(name, 0)
+        text = wording.get(name, {})
         out.append(
             {
                 "function": name,
-                "description": fn.description,
+                "label": text.get("label") or name.replace("_", " ").capitalize(),
+                "description": text.get("description") or fn.description,
                 "args": {a.name: a.describe() for a in fn.args},
                 "gas": gas,
                 "available_at": ready if ready > turn else None,
