@@ -82,6 +82,9 @@ def view(state: State) -> dict[str, Any]:
         },
         "world": {
             "weather": data["world"]["weather"],
+            "weather_name": theme.data.get("weather_names", {}).get(
+                data["world"]["weather"], data["world"]["weather"]
+            ),
             "ration": data["world"]["ration"],
             "hunger": data["world"]["hunger"],
             "disease": data["world"]["disease"],

@@ -55,3 +55,22 @@ def test_a_builtin_game_replays_to_the_same_hashes(slug):
         chains.append(outcome.record["chain_hash"])
         state = outcome.state
     assert [h["chain_hash"] for h in agents.replay(theme, 2024, actions)] == chains
+
+
+def test_every_builtin_theme_words_each_of_its_player_orders():
+    for slug, raw in sorted(agents.builtin_theme_data().items()):
+        theme = agents.load_theme(raw)
+        wording = raw["functions"].get("order_text", {})
+        missing = [name for name in theme.player_orders if name not in wording]
+        assert not missing, f"{slug} has orders without a label: {missing}"
+        view = agents.view(agents.new_game(theme, 1))
+        labels = {order["function"]: order["label"] for order in view["orders"]}
+        assert labels == {name: wording[name]["label"] for name in theme.player_orders}
+
+
+def test_order_wording_for_a_function_that_is_not_an_order_is_refused(raw):
+    raw["functions"]["order_text"] = {"sortie": {"label": "Ride out"}}
+    with pytest.raises(agents.ThemeError) as refused:
+        agents.load_theme(raw)
+    paths = [problem["path"] for problem in refused.value.errors]
+    assert "functions.order_text.sortie" in paths
