@@ -166,6 +166,9 @@ def arg_problem(fn: SafeFunction, args: Any, theme: Theme) -> tuple[str, str] | 
     """(field, message) for the first bad argument, or None when all are well typed."""
     if not isinstance(args, dict):
         return "args", "args must be an object"
+    if not args and not fn.args:
+        # Every upkeep call each turn is argument-free; nothing to check.
+        return None
     for key in sorted(args):
         if key not in fn.arg_index:
             return f"args.{key}", f'{fn.name} takes no argument "{key}"'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 from agents import canonical_json, chain_hash, state_hash
 
@@ -25,3 +26,13 @@ def test_chain_hash_joins_previous_chain_action_and_state_hash():
         ("abc" + '{"option":2,"type":"choose"}' + "def").encode()
     ).hexdigest()
     assert chain_hash("abc", action, "def") == expected
+
+
+def test_canonical_json_is_the_same_for_ascii_escapes_and_literal_backslashes():
+    # ASCII-only text takes a faster encoding path; these must not change it.
+    data = {"plain": "a\tb\x01", "slash": "not an escape: \\u00e9", "é": ["ü"]}
+    expected = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert canonical_json(data) == expected
+    assert canonical_json({"plain": "a\tb\x01"}) == '{"plain":"a\\tb\\u0001"}'
