@@ -117,8 +117,8 @@ def merge(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _pick(key: str, texts: list[str], used: list[str], roll: Stream) -> tuple[int, str]:
-    said = set(used)
+def _pick(key: str, texts: list[str], said: set[str], roll: Stream) -> tuple[int, str]:
+    """A text not said lately if there is one; `said` holds the recent keys."""
     fresh = [i for i in range(len(texts)) if f"{key}:{i}" not in said]
     index = roll.choice(fresh) if fresh else roll.below(len(texts))
     return index, texts[index]
@@ -157,11 +157,13 @@ def tell(
         say([opening], {})
     effects = spec.get("effects", {})
     used = data.setdefault("narrated", [])
+    said = set(used)  # kept in step with `used` until it is trimmed below
     for note in merge(notes)[:MAX_EFFECT_PARAGRAPHS]:
         key = note["key"]
         texts = effects.get(key) or [EFFECT_KEYS[key]]
-        index, _ = _pick(key, texts, used, roll)
+        index, _ = _pick(key, texts, said, roll)
         used.append(f"{key}:{index}")
+        said.add(f"{key}:{index}")
         local = {k: v for k, v in note.items() if k != "key"}
         order = [index] + [i for i in range(len(texts)) if i != index]
         say([texts[i] for i in order], local)
@@ -266,14 +268,16 @@ def atmosphere(theme: Theme, data: dict[str, Any], roll: Stream) -> dict[str, st
     name = mood(theme, data)
     used = data.setdefault("narrated", [])
     out = {"mood": name, "text": fill(spec["mood"][name], data, theme.data)}
+    said = set(used)  # kept in step with `used`
     for part in ("sights", "sounds"):
-        index, text = _pick(part, spec[part], used, roll)
+        index, text = _pick(part, spec[part], said, roll)
         used.append(f"{part}:{index}")
+        said.add(f"{part}:{index}")
         out[part] = fill(text, data, theme.data)
     weather = data["world"]["weather"]
     skies = spec.get("weather", {}).get(weather)
     if skies:
-        index, text = _pick(f"weather:{weather}", skies, used, roll)
+        index, text = _pick(f"weather:{weather}", skies, said, roll)
         used.append(f"weather:{weather}:{index}")
         out["weather"] = fill(text, data, theme.data)
     return out
