@@ -20,13 +20,15 @@ PHASE_TAGS = {
 def draw(theme: Theme, data: dict[str, Any], streams: Streams) -> str:
     """The id of the next scene: filtered by preconditions, weighted, then drawn."""
     seen = data["seen"]
+    seen_set = set(seen)  # every scene of the deck is tested against it
     phase = data["director"]["phase"]
+    once = theme.once_scenes
+    checks = theme.scene_check
 
     def eligible(sid: str) -> bool:
-        scene = theme.scenes[sid]
-        if scene.get("once") and sid in seen:
+        if sid in once and sid in seen_set:
             return False
-        return theme.scene_check[sid](data)
+        return checks[sid](data)
 
     candidates = [sid for sid in theme.scenes_by_phase[phase] if eligible(sid)]
     if not candidates:
@@ -36,7 +38,7 @@ def draw(theme: Theme, data: dict[str, Any], streams: Streams) -> str:
         candidates = [
             sid for sid in theme.scene_order if theme.scene_check[sid](data)
         ] or list(theme.scene_order)
-    fresh = [sid for sid in candidates if sid not in seen]
+    fresh = [sid for sid in candidates if sid not in seen_set]
     if fresh:
         candidates = fresh
     elif len(candidates) > 1 and seen:

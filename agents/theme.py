@@ -81,6 +81,7 @@ class Theme:
         self.metric_ids = sorted(data["metrics"])
         self.scenes: dict[str, dict[str, Any]] = {s["id"]: s for s in data["scenes"]}
         self.scene_order = [s["id"] for s in data["scenes"]]
+        self.once_scenes = frozenset(s["id"] for s in data["scenes"] if s.get("once"))
         self.scenes_by_phase: dict[str, list[str]] = {
             phase: [s["id"] for s in data["scenes"] if phase in s["phases"]]
             for phase in ("buildup", "peak", "relax")
