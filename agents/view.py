@@ -74,6 +74,7 @@ def view(state: State) -> dict[str, Any]:
             "strength": data["enemy"]["strength"],
             "morale": data["enemy"]["morale"],
             "engines": data["enemy"]["engines"],
+            "labels": {**ENEMY_LABELS, **spec["enemy"].get("labels", {})},
         },
         "director": {
             "tension": data["director"]["tension"],
@@ -115,6 +116,10 @@ def orders(state: State) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+# What the enemy's numbers are called where a theme does not say.
+ENEMY_LABELS = {"strength": "Strength", "morale": "Morale", "engines": "Engines"}
 
 
 def metrics_snapshot(state: State) -> dict[str, int]:

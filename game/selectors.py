@@ -121,6 +121,7 @@ def session_meta(session: GameSession) -> dict:
         "visibility": session.visibility,
         "parent": str(session.parent_id) if session.parent_id else None,
         "fork_turn": session.fork_turn,
+        "storyteller": session_storyteller(session),
         "head_chain_hash": session.head_chain_hash,
         "created": session.created.isoformat(),
         "updated": session.updated.isoformat(),

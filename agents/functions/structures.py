@@ -143,7 +143,8 @@ def extinguish_fire(ctx: Ctx, args: Args) -> None:
 def _check_rebuild(data: Data, theme: Theme, args: Args) -> str | None:
     sid = args["structure"]
     if data["structures"][sid]["status"] != "collapsed":
-        return f"{theme.data['structures'][sid]['name']} still stands"
+        name = theme.data["structures"][sid]["name"]
+        return f"{name} has not fallen; there is nothing to rebuild"
     return None
 
 

@@ -126,6 +126,9 @@ class SessionMetaOutput(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=GameSession.Visibility.choices)
     parent = serializers.UUIDField(allow_null=True)
     fork_turn = serializers.IntegerField(allow_null=True)
+    storyteller = serializers.CharField(
+        allow_null=True, help_text="The Director profile chosen at the start."
+    )
     head_chain_hash = serializers.CharField()
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()

@@ -377,7 +377,7 @@ def test_direct_order_the_engine_refuses_is_reported_and_applies_nothing(
     response = player_client.post(reverse("game_order", args=[game.id]), data)
 
     assert response.status_code == 302
-    assert any("refused" in notice for notice in notices(response))
+    assert any("cannot be given" in notice for notice in notices(response))
     game.refresh_from_db()
     assert game.turn_number == 0
 

@@ -323,6 +323,9 @@ def _submit(request, session_id, action, expected_turn):
     except GameOver:
         messages.info(request, "This siege is over; no more orders can be given.")
     except GameError as exc:
-        messages.error(request, f"That order was refused: {exc.message}")
+        # The Judge words its reasons for the turn record ("precondition:
+        # the stores are empty"); a player only needs the part after the kind.
+        reason = exc.message.removeprefix("precondition: ")
+        messages.error(request, f"That order cannot be given now: {reason}")
 
     return redirect("game", session_id=session_id)
