@@ -261,10 +261,17 @@ def resolve_turn(
         opening = action["text"]
         scene_part = {"id": played["id"], "title": played["title"], "option": None}
     else:
-        opening = narrator.order_text(
-            theme, work, REGISTRY[action["function"]].description, roll
-        )
-        scene_part = {"id": played["id"], "title": played["title"], "option": None}
+        name = action["function"]
+        wording = theme.data["functions"].get("order_text", {}).get(name, {})
+        label = wording.get("label") or name.replace("_", " ").capitalize()
+        description = wording.get("description") or REGISTRY[name].description
+        opening = narrator.order_text(theme, work, label, description, roll)
+        scene_part = {
+            "id": played["id"],
+            "title": played["title"],
+            "option": None,
+            "order": {"function": name, "label": label},
+        }
     work["narrated"].extend(lines_used)
     narrative = narrator.tell(theme, work, opening, ctx.notes, roll)
     if ending:

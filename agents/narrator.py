@@ -233,7 +233,7 @@ def _forms(
 
 
 def order_text(
-    theme: Theme, data: dict[str, Any], description: str, roll: Stream
+    theme: Theme, data: dict[str, Any], label: str, description: str, roll: Stream
 ) -> str:
     """The opening of a turn spent on a direct order.
 
@@ -243,7 +243,8 @@ def order_text(
     texts = theme.data["narrative"].get("order")
     if not texts:
         return ""
-    return fill(roll.choice(texts), data, theme.data, {"description": description})
+    local = {"order": label, "description": description}
+    return fill(roll.choice(texts), data, theme.data, local)
 
 
 def mood(theme: Theme, data: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ LOCALS: dict[str, tuple[str, ...]] = {
         "name",
     ),
     "atmosphere": (),
-    "order": ("description",),
+    "order": ("order", "description"),
 }
 
 
@@ -61,6 +61,10 @@ def placeholder_problem(name: str, theme_data: dict[str, Any], kind: str) -> str
     return f"unknown placeholder {{{name}}}"
 
 
+# Characters after which a filled-in name opens a new sentence.
+SENTENCE_ENDS = '.!?\n"“'
+
+
 def placeholders(text: str) -> list[str]:
     return PLACEHOLDER.findall(text)
 
@@ -76,13 +80,26 @@ def fill(
     def lookup(match: re.Match[str]) -> str:
         name = match.group(1)
         if local and name in local:
-            return str(local[name])
-        value = _value(name, data, theme_data)
-        return match.group(0) if value is None else str(value)
+            value = local[name]
+        else:
+            value = _value(name, data, theme_data)
+            if value is None:
+                return match.group(0)
+        text_value = str(value)
+        if _starts_sentence(text, match.start()):
+            # "the Grey Wake" opens a sentence as "The Grey Wake".
+            text_value = text_value[:1].upper() + text_value[1:]
+        return text_value
 
     if "{" not in text:
         return text
     return PLACEHOLDER.sub(lookup, text)
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """True when position `at` of `text` begins a sentence or a quotation."""
+    before = text[:at].rstrip(" ")
+    return not before or before[-1] in SENTENCE_ENDS
 
 
 def _value(name: str, data: dict[str, Any], theme_data: dict[str, Any]) -> Any:
