@@ -74,3 +74,22 @@ def test_order_wording_for_a_function_that_is_not_an_order_is_refused(raw):
         agents.load_theme(raw)
     paths = [problem["path"] for problem in refused.value.errors]
     assert "functions.order_text.sortie" in paths
+
+
+def _reads_history(cond) -> bool:
+    """Whether a condition looks at something the player did or let happen."""
+    if isinstance(cond, list):
+        return any(_reads_history(c) for c in cond)
+    if "any" in cond:
+        return _reads_history(cond["any"])
+    if "not" in cond:
+        return _reads_history(cond["not"])
+    ref = cond["ref"]
+    return ref.startswith(("flags.", "timers.", "seen.", "npcs.", "count.npcs_"))
+
+
+@pytest.mark.parametrize("slug", sorted(PACKS))
+def test_a_third_of_scenes_depend_on_earlier_choices(slug):
+    scenes = PACKS[slug]["scenes"]
+    dependent = [s["id"] for s in scenes if _reads_history(s.get("requires", []))]
+    assert len(dependent) * 3 >= len(scenes), slug

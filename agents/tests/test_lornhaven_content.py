@@ -169,21 +169,6 @@ def test_relax_phase_has_character_scenes(theme):
     assert len(relax) >= 10
 
 
-def test_a_third_of_scenes_depend_on_earlier_choices(theme):
-    def reads_history(cond):
-        if isinstance(cond, list):
-            return any(reads_history(c) for c in cond)
-        if "any" in cond:
-            return reads_history(cond["any"])
-        if "not" in cond:
-            return reads_history(cond["not"])
-        return cond["ref"].split(".")[0] in ("flags", "timers", "seen", "npcs")
-
-    scenes = theme.data["scenes"]
-    dependent = [s["id"] for s in scenes if reads_history(s.get("requires", []))]
-    assert len(dependent) * 3 >= len(scenes)
-
-
 def test_a_rider_abroad_is_not_asked_to_act_at_home(theme):
     # Scenes that put Wenna or Tamsin to work wait until her ride is over.
     for scene in theme.data["scenes"]:

@@ -118,22 +118,6 @@ def test_every_director_phase_has_scenes(theme):
     assert phases == {"buildup", "peak", "relax"}
 
 
-def test_a_third_of_scenes_depend_on_what_happened_before(theme):
-    def remembers(cond) -> bool:
-        if "any" in cond:
-            return any(remembers(c) for c in cond["any"])
-        if "not" in cond:
-            return remembers(cond["not"])
-        ref = cond["ref"]
-        return ref.startswith(("flags.", "seen.", "timers.", "count.npcs_")) or (
-            ref.startswith("npcs.") and ref.endswith(".status")
-        )
-
-    scenes = theme.data["scenes"]
-    echoing = [s for s in scenes if any(remembers(c) for c in s.get("requires", []))]
-    assert len(echoing) * 3 >= len(scenes)
-
-
 def test_flags_read_by_scenes_are_set_somewhere(theme):
     # A precondition on a flag nothing ever raises is a scene nobody sees.
     engine_flags = {"relief_called", "civilians_evacuated", "aid_refused"}
