@@ -30,9 +30,14 @@ ENDING_LOW = 1
 ENDING_HIGH = 60
 
 
-def play_game(theme: Theme, policy: str, seed: int) -> dict[str, Any]:
-    """One game from new_game to its end, reduced to what a report needs."""
-    state = new_game(theme, seed)
+def play_game(
+    theme: Theme, policy: str, seed: int, storyteller: str | None = None
+) -> dict[str, Any]:
+    """One game from new_game to its end, reduced to what a report needs.
+
+    ``storyteller`` picks the Director's profile; None keeps the theme's own.
+    """
+    state = new_game(theme, seed, storyteller)
     accepted: dict[str, int] = {}
     rejected: dict[str, int] = {}
     choices: list[list[Any]] = []
@@ -73,11 +78,13 @@ def run(
     seed0: int = 1,
     progress: Progress | None = None,
     jobs: int = 1,
+    storyteller: str | None = None,
 ) -> dict[str, Any]:
     """Play `games` games with seeds seed0, seed0+1, ... and report on them.
 
     `progress(done, total)` is called as games finish. With `jobs` > 1 the
     games are shared among worker processes; the report is the same.
+    ``storyteller`` is passed to every game, as in play_game.
     """
     if policy not in policies.POLICIES:
         raise ValueError(
@@ -88,7 +95,7 @@ def run(
     seeds = list(range(seed0, seed0 + games))
 
     results: list[dict[str, Any]] = []
-    for batch in _play_all(theme, policy, seeds, jobs):
+    for batch in _play_all(theme, policy, seeds, jobs, storyteller):
         results.extend(batch)
         if progress:
             progress(len(results), games)
@@ -96,19 +103,25 @@ def run(
 
 
 def _play_all(
-    theme: Theme, policy: str, seeds: list[int], jobs: int
+    theme: Theme,
+    policy: str,
+    seeds: list[int],
+    jobs: int,
+    storyteller: str | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     chunks = [seeds[i : i + CHUNK] for i in range(0, len(seeds), CHUNK)]
     if jobs <= 1 or len(chunks) == 1:
         for chunk in chunks:
-            yield [play_game(theme, policy, seed) for seed in chunk]
+            yield [play_game(theme, policy, seed, storyteller) for seed in chunk]
         return
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=_worker_init, initargs=(theme.data,)
     ) as pool:
         # map() keeps the order of the chunks, so the report does not depend
         # on which worker finishes first.
-        yield from pool.map(_worker_play, [(policy, chunk) for chunk in chunks])
+        yield from pool.map(
+            _worker_play, [(policy, storyteller, chunk) for chunk in chunks]
+        )
 
 
 _WORKER_THEME: list[Theme] = []
@@ -118,10 +131,12 @@ def _worker_init(raw: dict[str, Any]) -> None:
     _WORKER_THEME[:] = [load_theme(raw)]
 
 
-def _worker_play(job: tuple[str, list[int]]) -> list[dict[str, Any]]:
-    policy, seeds = job
+def _worker_play(
+    job: tuple[str, str | None, list[int]],
+) -> list[dict[str, Any]]:
+    policy, storyteller, seeds = job
     theme = _WORKER_THEME[0]
-    return [play_game(theme, policy, seed) for seed in seeds]
+    return [play_game(theme, policy, seed, storyteller) for seed in seeds]
 
 
 def report(
