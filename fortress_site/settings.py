@@ -25,9 +25,13 @@ _DEV_SECRET = "embedded-development-key-not-for-production"
 if PRODUCTION:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY")
     JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY")
+    # Prometheus presents this as a bearer token to read /metrics.
+    METRICS_TOKEN = env.str("METRICS_TOKEN")
 else:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET)
     JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=_DEV_SECRET + "-jwt")
+    # Without a token, /metrics answers only clients on this machine.
+    METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"]
@@ -89,18 +93,32 @@ TEMPLATES = [
 WSGI_APPLICATION = "fortress_site.wsgi.application"
 ASGI_APPLICATION = "fortress_site.asgi.application"
 
-# Database: SQLite file by default, anything dj-database-url style otherwise.
-# Under ASGI a persistent connection would be held per thread, so
-# CONN_MAX_AGE stays 0.
+# Database: SQLite file by default, a DATABASE_URL otherwise. Both go through
+# django-prometheus's instrumented backends so queries and errors are counted.
+# Under ASGI a persistent connection would be held per worker thread and
+# leak, so CONN_MAX_AGE stays 0; PostgreSQL reuses connections through
+# Django's psycopg 3 pool instead.
+_INSTRUMENTED_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
 DATABASE_URL = env.str("DATABASE_URL", default="")
 if DATABASE_URL:
-    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    _db = env.db_url_config(DATABASE_URL)
+    _db["ENGINE"] = _INSTRUMENTED_ENGINES.get(_db["ENGINE"], _db["ENGINE"])
+    _db["CONN_MAX_AGE"] = 0
+    if _db["ENGINE"].endswith("postgresql") and env.bool("DATABASE_POOL", default=True):
+        _db.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+        }
+    DATABASES = {"default": _db}
 else:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": _INSTRUMENTED_ENGINES["django.db.backends.sqlite3"],
             "NAME": env.str("SQLITE_PATH", default=str(VAR_DIR / "fortress.sqlite3")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
@@ -112,7 +130,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis, when configured, backs the channel layer, the cache and Celery.
+# Redis, when configured, backs the channel layer, the cache (and with it
+# DRF's throttles and the login sessions) and Celery.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -123,19 +142,87 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="fortress"),
         }
     }
+    # Sessions are read from Redis and written through to the database, so
+    # a flushed cache signs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django_prometheus.cache.backends.locmem.LocMemCache",
+        }
+    }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
 # Without a broker the embedded default runs tasks in-process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# JSON only: a pickled message from whoever can write to the broker would be
+# code run by the worker.
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Job rows hold the results that matter; the backend keeps task states a day.
+CELERY_RESULT_EXPIRES = timedelta(
+    hours=env.int("CELERY_RESULT_EXPIRES_HOURS", default=24)
+)
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Every task is idempotent, so a message is acknowledged only once its task
+# has run, and one whose worker died is handed to another worker.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Simulations run for minutes: a worker reserves one message at a time
+# rather than sitting on messages another worker could be running.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+CELERY_SIMULATION_SOFT_TIME_LIMIT = env.int(
+    "CELERY_SIMULATION_SOFT_TIME_LIMIT", default=3600
+)
+CELERY_SIMULATION_TIME_LIMIT = env.int(
+    "CELERY_SIMULATION_TIME_LIMIT", default=CELERY_SIMULATION_SOFT_TIME_LIMIT + 120
+)
+CELERY_TASK_ANNOTATIONS = {
+    "game.tasks.simulation_run": {
+        "soft_time_limit": CELERY_SIMULATION_SOFT_TIME_LIMIT,
+        "time_limit": CELERY_SIMULATION_TIME_LIMIT,
+    }
+}
+# Redis hands an unacknowledged message to another worker after this long,
+# so it must outlast the longest task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_SIMULATION_TIME_LIMIT + 600
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "abandon-idle-games": {
+        "task": "game.tasks.games_abandon_idle",
+        "schedule": timedelta(hours=1),
+    },
+    "purge-idempotency-keys": {
+        "task": "game.tasks.idempotency_keys_purge",
+        "schedule": timedelta(hours=1),
+    },
+    "flush-expired-tokens": {
+        "task": "game.tasks.tokens_flush_expired",
+        "schedule": timedelta(days=1),
+    },
+    "prune-jobs": {
+        "task": "game.tasks.jobs_prune",
+        "schedule": timedelta(days=1),
+    },
+}
+# What the clean-up tasks keep: games untouched this long count as abandoned,
+# turn idempotency keys and finished job rows older than this are deleted.
+GAME_IDLE_DAYS = env.int("GAME_IDLE_DAYS", default=30)
+IDEMPOTENCY_KEY_DAYS = env.int("IDEMPOTENCY_KEY_DAYS", default=7)
+JOB_KEEP_DAYS = env.int("JOB_KEEP_DAYS", default=30)
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -180,6 +267,16 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "game.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Throttle counts live in the cache: Redis when configured, so every
+    # server replica sees the same counts.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON", default="120/min"),
+        "user": env.str("THROTTLE_USER", default="1200/min"),
+    },
 }
 
 SIMPLE_JWT = {
@@ -222,7 +319,9 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+    # The preload directive only matters once the domain is submitted to the
+    # browsers' preload list; DJANGO_HSTS_PRELOAD=false leaves it out.
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     if env.bool("DJANGO_SECURE_PROXY_SSL", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -7,6 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("game.api.urls")),
     path("", include("game.ops.urls")),
-    path("", include("django_prometheus.urls")),
     path("", include("game.web.urls")),
 ]

@@ -5,3 +5,7 @@ class GameConfig(AppConfig):
     name = "game"
     verbose_name = "Games"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Registers the site's system checks with Django's check framework.
+        from fortress_site import checks  # noqa: F401

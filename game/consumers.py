@@ -80,7 +80,12 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                 }
             )
 
+    async def send_json(self, content, close=False):
+        metrics.WS_MESSAGES.labels(direction="out").inc()
+        await super().send_json(content, close=close)
+
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        metrics.WS_MESSAGES.labels(direction="in").inc()
         # Malformed frames are answered, not allowed to crash the consumer.
         if text_data is None:
             await self.send_json(

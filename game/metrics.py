@@ -6,6 +6,8 @@ session id, which would grow without limit.
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from agents.functions import REGISTRY
+
 TURNS = Counter(
     "fortress_turns_total",
     "Turn submissions by outcome.",
@@ -35,6 +37,21 @@ WS_CONNECTIONS = Gauge(
     "fortress_websocket_connections",
     "Open WebSocket connections in this process.",
 )
+WS_MESSAGES = Counter(
+    "fortress_websocket_messages_total",
+    "WebSocket messages, received from clients (in) and sent to them (out).",
+    ["direction"],
+)
+VERDICTS = Counter(
+    "fortress_verdicts_total",
+    "The Judge's rulings on proposed safe-function calls in committed turns.",
+    ["function", "verdict"],
+)
+READINESS = Gauge(
+    "fortress_readiness_check",
+    "1 if the backing service answered the last readiness probe, else 0.",
+    ["check"],
+)
 
 # Agent names come from the engine; anything else is folded into "other" so
 # that a misbehaving record cannot mint new series.
@@ -53,8 +70,19 @@ KNOWN_AGENTS = frozenset(
 )
 
 
-def record_turn_committed(*, outcome: str, duration_us: int, timings_us: dict):
+def record_turn_committed(
+    *, outcome: str, duration_us: int, timings_us: dict, proposals=()
+):
     TURNS.labels(outcome=outcome).inc()
+    for proposal in proposals or ():
+        if not isinstance(proposal, dict):
+            continue
+        function = proposal.get("function")
+        verdict = proposal.get("verdict")
+        VERDICTS.labels(
+            function=function if function in REGISTRY else "unknown",
+            verdict=verdict if verdict in ("accepted", "rejected") else "other",
+        ).inc()
     TURN_DURATION.observe(duration_us / 1_000_000)
     for agent, micros in sorted((timings_us or {}).items()):
         if isinstance(micros, int):

@@ -475,7 +475,10 @@ def turn_submit(
 
         def after_commit():
             metrics.record_turn_committed(
-                outcome=outcome_label, duration_us=duration_us, timings_us=timings
+                outcome=outcome_label,
+                duration_us=duration_us,
+                timings_us=timings,
+                proposals=record.get("proposals") if isinstance(record, dict) else (),
             )
             if status == GameSession.Status.ENDED:
                 metrics.record_ending(ending_kind or view_ending_kind(view))

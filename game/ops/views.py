@@ -1,5 +1,7 @@
-"""Liveness and readiness probes for load balancers and orchestrators."""
+"""Liveness and readiness probes, and the Prometheus metrics endpoint."""
 
+import hmac
+import ipaddress
 import logging
 import uuid
 
@@ -8,9 +10,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_prometheus.exports import ExportToDjangoView
+
+from game import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +96,46 @@ def readyz(request):
             failed.append(name)
         else:
             results[name] = {"status": "ok"}
+        metrics.READINESS.labels(check=name).set(0 if name in failed else 1)
 
     body = {"status": "fail" if failed else "ok", "checks": results}
     if failed:
         body["failed"] = failed
     return JsonResponse(body, status=503 if failed else 200)
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _metrics_allowed(request) -> bool:
+    """A scraper with the configured bearer token, or a local client.
+
+    With METRICS_TOKEN set (always, in production) the token is required from
+    everyone. Without one, only clients on the same machine may read: the
+    embedded server is a single-user game on loopback.
+    """
+    token = settings.METRICS_TOKEN
+    if token:
+        header = request.headers.get("Authorization", "")
+        scheme, _, presented = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            presented.strip().encode(), token.encode()
+        )
+    return _is_loopback(request.META.get("REMOTE_ADDR", ""))
+
+
+@never_cache
+@require_GET
+def metrics_view(request):
+    """Prometheus text exposition, for the scraper only."""
+    if not _metrics_allowed(request):
+        response = HttpResponse(
+            "Metrics need a bearer token.\n", status=401, content_type="text/plain"
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return ExportToDjangoView(request)

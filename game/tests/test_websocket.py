@@ -214,3 +214,28 @@ def test_deeply_nested_frame_gets_an_error_not_a_crash(as_ada, theme):
         await ws.disconnect()
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_socket_traffic_is_counted_by_direction(as_ada, theme):
+    from prometheus_client import REGISTRY
+
+    def count(direction):
+        name = "fortress_websocket_messages_total"
+        return REGISTRY.get_sample_value(name, {"direction": direction}) or 0.0
+
+    game = start_game(as_ada, theme)
+    ticket = ticket_for(as_ada)
+    before_in, before_out = count("in"), count("out")
+
+    async def scenario():
+        ws = connect(game["id"], ticket)
+        assert (await ws.connect())[0]
+        await ws.receive_json_from(timeout=5)
+        await ws.send_json_to({"type": "ping"})
+        await ws.receive_json_from(timeout=5)
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+    assert count("in") == before_in + 1
+    assert count("out") == before_out + 2
