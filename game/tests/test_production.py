@@ -202,3 +202,23 @@ def test_api_throttle_counts_live_in_the_shared_cache(client, monkeypatch):
     assert codes == [200, 200, 200, 429]
     assert int(client.get("/api/v1/functions/")["Retry-After"]) > 0
     assert len(cache.get("throttle_anon_127.0.0.1")) == 3
+
+
+def test_collectstatic_builds_compressed_hashed_files_for_production(tmp_path):
+    env = production_env(STATIC_ROOT=str(tmp_path))
+    result = manage("collectstatic", "--noinput", env=env)
+    assert result.returncode == 0, result.stderr
+    manifest = tmp_path / "staticfiles.json"
+    assert manifest.exists()
+    hashed = manage(
+        "shell",
+        "-c",
+        "from django.templatetags.static import static; print(static('js/game.js'))",
+        env=env,
+    )
+    assert hashed.returncode == 0, hashed.stderr
+    url = hashed.stdout.strip().splitlines()[-1]
+    assert url.startswith("/static/js/game.") and url != "/static/js/game.js"
+    served = tmp_path / url.removeprefix("/static/")
+    assert served.exists()
+    assert served.with_name(served.name + ".gz").exists()
