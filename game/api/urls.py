@@ -14,6 +14,7 @@ from rest_framework_simplejwt.views import (
 
 from game.api import views
 from game.api.catalogue import FunctionListView
+from game.api.portability import SessionExportView, SessionImportView
 
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="api-register"),
@@ -52,6 +53,12 @@ urlpatterns = [
         views.SessionVerifyView.as_view(),
         name="api-session-verify",
     ),
+    path(
+        "sessions/<uuid:session_id>/export/",
+        SessionExportView.as_view(),
+        name="api-session-export",
+    ),
+    path("sessions/import/", SessionImportView.as_view(), name="api-session-import"),
     path("functions/", FunctionListView.as_view(), name="api-functions"),
     path("ws-tickets/", views.WsTicketView.as_view(), name="api-ws-tickets"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
