@@ -6,6 +6,7 @@ Pure Python; nothing here imports Django (only agents/apps.py does).
 from agents.engine import check_action, new_game, replay, resolve_turn, restore
 from agents.errors import ActionError, EngineError, ThemeError
 from agents.hashing import canonical_json, chain_hash, state_hash
+from agents.llm.replay import RecordingError, ReplayVoice
 from agents.state import Outcome, State
 from agents.theme import Theme, builtin_theme_data, load_theme
 from agents.view import metrics_snapshot, view
@@ -14,6 +15,8 @@ __all__ = [
     "ActionError",
     "EngineError",
     "Outcome",
+    "RecordingError",
+    "ReplayVoice",
     "State",
     "Theme",
     "ThemeError",

@@ -20,6 +20,9 @@ from agents.copying import clone, fork
 from agents.errors import ActionError
 from agents.functions import REGISTRY, Ctx, arg_problem
 from agents.hashing import chain_hash, state_hash
+from agents.llm import projection, steps
+from agents.llm.exchange import Voice
+from agents.llm.replay import RecordingError, ReplayVoice
 from agents.rng import Streams
 from agents.state import Outcome, State
 from agents.templates import fill
@@ -29,8 +32,8 @@ ACTION_KEYS = {
     "choose": ("type", "option"),
     "order": ("type", "function", "args"),
     "gm_event": ("type", "function", "args", "text"),
+    "free_text": ("type", "text"),
 }
-LATER_KINDS = ("free_text",)
 GM_TEXT_MAX = 500
 DIFF_SECTIONS = (
     "metrics",
@@ -147,10 +150,10 @@ def check_action(state: State, action: Any) -> None:
     if data["status"] != "active":
         raise ActionError("the game has ended; no more actions are accepted", "action")
     kind = action.get("type")
-    if kind in LATER_KINDS:
-        raise ActionError(f'"{kind}" actions are not supported yet', "type")
     if kind not in ACTION_KEYS:
-        raise ActionError('type must be "choose", "order" or "gm_event"', "type")
+        raise ActionError(
+            'type must be "choose", "order", "gm_event" or "free_text"', "type"
+        )
     for key in sorted(action):
         if key not in ACTION_KEYS[kind]:
             raise ActionError(f'unknown key "{key}" in a {kind} action', key)
@@ -162,6 +165,9 @@ def check_action(state: State, action: Any) -> None:
             raise ActionError(
                 f"option must be an integer from 0 to {count - 1}", "option"
             )
+        return
+    if kind == "free_text":
+        _check_free_text(theme, action)
         return
 
     name = action.get("function")
@@ -202,11 +208,39 @@ def _check_gm_event(theme: Theme, action: dict[str, Any]) -> None:
         )
 
 
+def _check_free_text(theme: Theme, action: dict[str, Any]) -> None:
+    """An order in the player's words: short, printable, and only where orders are."""
+    if not theme.player_orders:
+        raise ActionError("this theme takes no orders, so no free-text orders", "type")
+    text = action.get("text")
+    limit = planner.FREE_TEXT_CHARS
+    if not isinstance(text, str) or not text.strip() or len(text) > limit:
+        raise ActionError(
+            f"text must be a non-blank string of at most {limit} characters", "text"
+        )
+    if not text.isprintable():
+        raise ActionError("text must be printable, on one line", "text")
+
+
 def resolve_turn(
-    state: State, action: dict[str, Any], recordings: list[Any] | None = None
+    state: State,
+    action: dict[str, Any],
+    recordings: list[Any] | None = None,
+    voice: Voice | None = None,
 ) -> Outcome:
-    """Play one action; returns the next state and the turn record. Never mutates."""
+    """Play one action; returns the next state and the turn record. Never mutates.
+
+    ``voice`` (see agents.llm) lends model-written words to the planner, the
+    characters, the event agent and the narrator; ``recordings`` replays the
+    exchanges a voice gave when the turn was first played. Without either the
+    rule-based agents do everything, exactly as they always have.
+    """
     check_action(state, action)
+    if recordings and voice is not None:
+        raise ValueError("give recordings to replay a turn, or a voice, not both")
+    if voice is None and recordings:
+        voice = ReplayVoice(recordings)
+    tape: list[dict[str, Any]] = []
     theme = state.theme
     data = state.data
     timings: dict[str, int] = {}
@@ -223,9 +257,30 @@ def resolve_turn(
     work["seen"].append(played["id"])
 
     t = clock()
-    proposals = planner.plan(theme, data, action)
+    calls = planned_by = None
+    if action["type"] == "free_text":
+        if voice is not None:
+            calls = steps.planner_calls(
+                voice, tape, theme, data, action["text"], streams
+            )
+            planned_by = "model"
+        if calls is None:
+            calls = planner.keyword_calls(theme, data, action["text"])
+            planned_by = "keywords"
+    proposals = planner.plan(theme, data, action, calls)
     t, timings["planner"] = _lap(t)
     wishes, dialogue, lines_used = characters.react(theme, data, streams)
+    if voice is not None and dialogue:
+        dialogue = steps.voiced_dialogue(
+            voice,
+            tape,
+            theme,
+            data,
+            projection.action_view(theme, played, action),
+            dialogue,
+            wishes,
+            streams,
+        )
     t, timings["characters"] = _lap(t)
     threats = world_agent.act(theme, data, streams)
     t, timings["world"] = _lap(t)
@@ -246,6 +301,10 @@ def resolve_turn(
         t, timings["director"] = _lap(t)
         scene_id = events.draw(theme, work, streams)
         work["scene"] = events.present(theme, work, scene_id, streams)
+        if voice is not None:
+            work["scene"] = steps.voiced_scene(
+                voice, tape, theme, work, work["scene"], streams
+            )
         t, timings["events"] = _lap(t)
 
     roll = streams("narrator")
@@ -260,6 +319,18 @@ def resolve_turn(
     elif action["type"] == "gm_event" and action.get("text"):
         opening = action["text"]
         scene_part = {"id": played["id"], "title": played["title"], "option": None}
+    elif action["type"] == "free_text":
+        opening = _free_text_opening(theme, work, calls or [], roll)
+        scene_part = {
+            "id": played["id"],
+            "title": played["title"],
+            "option": None,
+            "free_text": {
+                "text": action["text"],
+                "by": planned_by,
+                "functions": [call["fn"] for call in calls or []],
+            },
+        }
     else:
         name = action["function"]
         wording = theme.data["functions"].get("order_text", {}).get(name, {})
@@ -274,9 +345,24 @@ def resolve_turn(
         }
     work["narrated"].extend(lines_used)
     narrative = narrator.tell(theme, work, opening, ctx.notes, roll)
+    atmosphere = narrator.atmosphere(theme, work, roll)
+    if voice is not None:
+        narrative = steps.voiced_narrative(
+            voice,
+            tape,
+            theme,
+            work,
+            projection.action_view(theme, played, action),
+            narrative,
+            dialogue,
+            steps.changes_view(theme, effects_diff(data, work)),
+            ending,
+            atmosphere["mood"],
+            streams,
+        )
+        steps.finish(voice)
     if ending:
         narrative.append(ending["text"])
-    atmosphere = narrator.atmosphere(theme, work, roll)
     t, timings["narrator"] = _lap(t)
 
     work["prev_chain"] = state.chain
@@ -309,11 +395,29 @@ def resolve_turn(
         "ending": clone(ending),
         "metrics": snapshot(theme, work),
         "timings_us": timings,
-        "recordings": list(recordings or []),
+        "recordings": tape if voice is not None else [],
         "state_hash": new_hash,
         "chain_hash": chain,
     }
     return Outcome(next_state, record)
+
+
+def _free_text_opening(
+    theme: Theme, data: dict[str, Any], calls: list[dict[str, Any]], roll: Any
+) -> str:
+    """The opening of a turn given to a free-text order: what was understood."""
+    if not calls:
+        return narrator.UNCLEAR_ORDER
+    wording = theme.data["functions"].get("order_text", {})
+    labels = []
+    for call in calls:
+        text = wording.get(call["fn"], {})
+        labels.append(text.get("label") or call["fn"].replace("_", " ").capitalize())
+    first = calls[0]["fn"]
+    description = (
+        wording.get(first, {}).get("description") or REGISTRY[first].description
+    )
+    return narrator.order_text(theme, data, " and ".join(labels), description, roll)
 
 
 def _lap(start: int) -> tuple[int, int]:
@@ -371,8 +475,11 @@ def replay(
 ) -> list[dict[str, Any]]:
     """Recompute hashes turn by turn; a bad action raises ActionError with `.turn`.
 
-    ``storyteller`` must be the profile the game was started with (None for
-    the theme's own), since it is part of the opening state.
+    ``recordings`` holds each turn's recorded exchanges (a list per turn, as
+    in ``record["recordings"]``); a turn's that do not fit raise
+    RecordingError, also with `.turn`. ``storyteller`` must be the profile the
+    game was started with (None for the theme's own), since it is part of the
+    opening state.
     """
     state = new_game(theme, seed, storyteller)
     out = []
@@ -380,7 +487,7 @@ def replay(
         recorded = recordings[index] if recordings and index < len(recordings) else None
         try:
             outcome = resolve_turn(state, action, recorded)
-        except ActionError as exc:
+        except (ActionError, RecordingError) as exc:
             exc.turn = index + 1
             raise
         state = outcome.state

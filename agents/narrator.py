@@ -75,6 +75,11 @@ AGAIN = (
     "It is becoming familiar.",
 )
 DIGEST_CHARS = 10
+# The opening of a turn whose free-text order named nothing the garrison can do.
+UNCLEAR_ORDER = (
+    "The order is heard, but nobody can make out what is wanted; "
+    "the day passes while the garrison waits for clearer words."
+)
 
 MAX_EFFECT_PARAGRAPHS = 8
 USED_MEMORY = 48

@@ -160,7 +160,7 @@ def test_replay_names_the_turn_of_an_invalid_action(theme):
             "function",
         ),
         ({"type": "gm_event", "function": "wait", "text": 5}, "text"),
-        ({"type": "free_text", "text": "burn it all"}, "type"),
+        ({"type": "free_text", "text": ""}, "text"),
         ({"type": "choose", "option": 0, "extra": 1}, "extra"),
         ({"type": "order", "function": "sortie", "args": {}}, "function"),
         ({"type": "order", "function": "no_such_thing"}, "function"),
@@ -350,11 +350,21 @@ def test_effects_list_exactly_what_changed_between_states(theme):
         assert (old, new) == (effect["from"], effect["to"])
 
 
-def test_recordings_are_kept_in_the_record(theme):
+def test_recordings_are_replayed_and_kept_in_the_record(theme):
+    state = agents.new_game(theme, 2)
+    action = {"type": "choose", "option": 0}
+    played = agents.resolve_turn(state, action, voice=agents.llm.LiveVoice({}))
+    recordings = played.record["recordings"]
+    assert [e["agent"] for e in recordings] == ["characters", "events", "narrator"]
+    outcome = agents.resolve_turn(state, action, recordings)
+    assert outcome.record["recordings"] == recordings
+
+
+def test_recordings_that_do_not_fit_the_turn_are_refused(theme):
     state = agents.new_game(theme, 2)
     recordings = [{"agent": "narrator", "reply": "…"}]
-    outcome = agents.resolve_turn(state, {"type": "choose", "option": 0}, recordings)
-    assert outcome.record["recordings"] == recordings
+    with pytest.raises(agents.RecordingError):
+        agents.resolve_turn(state, {"type": "choose", "option": 0}, recordings)
 
 
 def test_view_projects_names_ranges_and_the_pending_scene(theme):
