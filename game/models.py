@@ -142,3 +142,54 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} -> {self.session_id}"
+
+
+class Job(models.Model):
+    """A piece of background work: what was asked, how far it got, what it gave.
+
+    Written only by ``game.jobs.services``; the Celery task that runs a job is
+    handed its id and claims the row before doing anything.
+    """
+
+    class Kind(models.TextChoices):
+        SIMULATION = "simulation", "Simulation"
+        ABANDON_IDLE = "abandon_idle", "Abandon idle games"
+        PURGE_IDEMPOTENCY_KEYS = "purge_idempotency_keys", "Purge idempotency keys"
+        FLUSH_TOKENS = "flush_tokens", "Flush expired tokens"
+        PRUNE_JOBS = "prune_jobs", "Prune old jobs"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    parameters = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=255, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [
+            models.Index(fields=["kind", "state"]),
+            models.Index(fields=["state", "finished"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.id} ({self.state})"
