@@ -9,12 +9,19 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
-from game import selectors, services
+from agents.engine import STORYTELLERS
+from agents.policies import POLICIES
+from game import selectors, services, sim_report
 from game.errors import GameError
-from game.models import GameSession, IdempotencyKey, Theme, Turn
+from game.jobs import services as job_services
+from game.models import GameSession, IdempotencyKey, Job, Theme, Turn
 
 
 def _pretty(value) -> str:
@@ -229,3 +236,176 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class SimulationForm(forms.Form):
+    """What a game master chooses for a batch simulation."""
+
+    theme = forms.ChoiceField(help_text="Its newest enabled version is played.")
+    policy = forms.ChoiceField(
+        choices=[(name, name) for name in POLICIES],
+        help_text="random and cautious are quick; greedy and scripted look ahead "
+        "and take several times longer a game.",
+    )
+    games = forms.IntegerField(
+        min_value=1, max_value=job_services.SIMULATION_MAX_GAMES, initial=200
+    )
+    seed = forms.IntegerField(
+        min_value=0,
+        max_value=services.SEED_MAX,
+        initial=1,
+        help_text="The first game's seed; game n plays seed + n.",
+    )
+    storyteller = forms.ChoiceField(
+        required=False,
+        choices=[("", "the theme's own")] + [(name, name) for name in STORYTELLERS],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].choices = [
+            (theme.slug, f"{theme.title} ({theme.slug} {theme.version})")
+            for theme in selectors.theme_list()
+        ]
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Simulations and clean-ups: started here, run by the Celery workers."""
+
+    change_list_template = "admin/game/job/change_list.html"
+    list_display = [
+        "kind",
+        "state",
+        "progress",
+        "summary",
+        "requested_by",
+        "created",
+        "finished",
+    ]
+    list_filter = ["kind", "state"]
+    search_fields = ["id", "task_id", "requested_by__username"]
+    list_select_related = ["requested_by"]
+    date_hierarchy = "created"
+    exclude = ["parameters", "result"]
+    readonly_fields = [
+        "id",
+        "kind",
+        "live_progress",
+        "pretty_parameters",
+        "error",
+        "requested_by",
+        "task_id",
+        "created",
+        "started",
+        "finished",
+        "report",
+    ]
+
+    class Media:
+        js = ["js/job.js"]
+
+    def has_add_permission(self, request):
+        # Jobs are started through the simulation form, which checks its input
+        # through the service; the permission is what the form asks for.
+        return request.user.has_perm("game.add_job")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.simulate_view)
+        return [
+            path("simulate/", view, name="game_job_simulate"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:game_job_simulate")
+
+    def simulate_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = SimulationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = job_services.simulation_start(
+                    requested_by=request.user,
+                    theme_slug=data["theme"],
+                    policy=data["policy"],
+                    games=data["games"],
+                    seed=data["seed"],
+                    storyteller=data["storyteller"] or None,
+                )
+            except GameError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.log_addition(request, job, [{"added": {}}])
+                self.message_user(
+                    request,
+                    f"Simulation queued: {data['games']} game(s) of {data['theme']} "
+                    f"by the {data['policy']} policy.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:game_job_change", job.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Start a simulation",
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/game/job/simulate.html", context)
+
+    @admin.display(description="Progress")
+    def progress(self, obj):
+        return f"{obj.progress_done}/{obj.progress_total}"
+
+    @admin.display(description="Summary")
+    def summary(self, obj):
+        if obj.kind == Job.Kind.SIMULATION:
+            params = obj.parameters
+            text = f"{params.get('theme')} · {params.get('policy')}"
+            report = (obj.result or {}).get("report")
+            if report:
+                text += f" · {report['victory_share']:.1f}% victories"
+            return text
+        if obj.result:
+            return ", ".join(f"{key} {value}" for key, value in obj.result.items())
+        return ""
+
+    @admin.display(description="Progress")
+    def live_progress(self, obj):
+        # job.js follows /ws/jobs/<id>/ and reloads the page when the job ends.
+        return format_html(
+            '<div class="job-progress" data-job-id="{}" data-state="{}">'
+            '<progress max="{}" value="{}"></progress> '
+            '<span class="job-progress-text" aria-live="polite">{} of {} · {}</span>'
+            "</div>",
+            obj.pk,
+            obj.state,
+            max(obj.progress_total, 1),
+            obj.progress_done,
+            obj.progress_done,
+            obj.progress_total,
+            obj.get_state_display(),
+        )
+
+    @admin.display(description="Parameters")
+    def pretty_parameters(self, obj):
+        return _pretty(obj.parameters)
+
+    @admin.display(description="Report")
+    def report(self, obj):
+        result = obj.result or {}
+        if obj.kind != Job.Kind.SIMULATION:
+            return _pretty(result) if result else "-"
+        if "report" not in result:
+            return "-"
+        slug = result["report"]["theme"]["slug"]
+        # report_html escapes every value it takes from the report.
+        body = sim_report.report_html(
+            [result["report"]], {slug: result.get("balance", [])}
+        )
+        return mark_safe(f"<style>{sim_report.STYLE}</style>{body}")

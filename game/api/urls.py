@@ -14,6 +14,7 @@ from rest_framework_simplejwt.views import (
 
 from game.api import views
 from game.api.catalogue import FunctionListView
+from game.api.jobs import JobDetailView, JobListView, SimulationStartView
 from game.api.portability import SessionExportView, SessionImportView
 
 urlpatterns = [
@@ -60,6 +61,9 @@ urlpatterns = [
     ),
     path("sessions/import/", SessionImportView.as_view(), name="api-session-import"),
     path("functions/", FunctionListView.as_view(), name="api-functions"),
+    path("simulations/", SimulationStartView.as_view(), name="api-simulations"),
+    path("jobs/", JobListView.as_view(), name="api-jobs"),
+    path("jobs/<uuid:job_id>/", JobDetailView.as_view(), name="api-job"),
     path("ws-tickets/", views.WsTicketView.as_view(), name="api-ws-tickets"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
