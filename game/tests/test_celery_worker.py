@@ -1,0 +1,223 @@
+"""Background jobs on a real Celery worker, through Redis, behind a real daphne.
+
+The site and the worker are separate processes sharing one database and one
+Redis, as in production: a simulation asked for over REST is queued in Redis,
+run by the worker, and its progress reaches a WebSocket watcher on the site
+through the Redis channel layer. Each run uses its own queue and key prefix
+on a Redis database of its own, so nothing is left for another run to find.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+
+import pytest
+from websockets.sync.client import connect as ws_connect
+
+from fortress_site.celery import app
+from game.tests.live_server import PROJECT_ROOT, LiveSite
+from game.tests.test_deploy_monitoring import _call
+
+WORKER_REDIS_DB = 14
+JOB_SECONDS = 120
+
+
+def _redis_url() -> str:
+    """Redis on the host REDIS_URL names (or the local one), on its own database."""
+    configured = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    parts = urllib.parse.urlsplit(configured)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{WORKER_REDIS_DB}"))
+
+
+def _require_redis(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"the worker tests need Redis at {url}: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+class Worker:
+    """One Celery worker process with the site's environment."""
+
+    def __init__(self, site: LiveSite):
+        self.site = site
+        self.log_path = site.workdir / "worker.log"
+        self.process = None
+
+    def start(self):
+        log = open(self.log_path, "a")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "fortress_site",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            cwd=PROJECT_ROOT,
+            env=self.site.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def stop(self):
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def log_tail(self) -> str:
+        try:
+            return self.log_path.read_text()[-4000:]
+        except FileNotFoundError:
+            return ""
+
+
+@pytest.fixture(scope="module")
+def worker_site(tmp_path_factory):
+    url = _redis_url()
+    _require_redis(url)
+    site = LiveSite(tmp_path_factory.mktemp("worker-site"))
+    worker = Worker(site)
+    run = uuid.uuid4().hex[:12]
+    try:
+        site.prepare()
+        site.env.update(
+            {
+                "REDIS_URL": url,
+                "CELERY_TASK_DEFAULT_QUEUE": f"fortress-test-{run}",
+                "CACHE_KEY_PREFIX": f"fortress-test-{run}",
+                "DJANGO_SUPERUSER_PASSWORD": "keep-ledger-77-mortar",
+            }
+        )
+        site.manage(
+            "createsuperuser", "--noinput", "--username", "gm", "--email", "gm@x.test"
+        )
+        site.start()
+        worker.start()
+        yield site, worker
+    finally:
+        worker.stop()
+        site.cleanup()
+
+
+def _token(site) -> str:
+    credentials = {"username": "gm", "password": "keep-ledger-77-mortar"}
+    status, body = _call(site, "POST", "/api/v1/auth/token/", credentials)
+    assert status == 200, body
+    return json.loads(body)["access"]
+
+
+def _wait_for_job(site, worker, token, job_id) -> dict:
+    deadline = time.monotonic() + JOB_SECONDS
+    while time.monotonic() < deadline:
+        status, body = _call(site, "GET", f"/api/v1/jobs/{job_id}/", token=token)
+        assert status == 200, body
+        job = json.loads(body)
+        if job["state"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.3)
+    raise AssertionError(
+        f"job {job_id} did not finish in {JOB_SECONDS}s; worker log:\n"
+        + worker.log_tail()
+    )
+
+
+def test_a_simulation_runs_on_the_worker_and_streams_its_progress(worker_site):
+    site, worker = worker_site
+    token = _token(site)
+
+    status, body = _call(
+        site,
+        "POST",
+        "/api/v1/simulations/",
+        {"theme": "lornhaven", "policy": "random", "games": 300, "seed": 3},
+        token=token,
+    )
+    assert status == 202, body
+    job = json.loads(body)
+    assert job["state"] != "failed", job["error"]
+
+    status, body = _call(site, "POST", "/api/v1/ws-tickets/", None, token)
+    ticket = json.loads(body)["ticket"]
+    url = f"ws://127.0.0.1:{site.port}/ws/jobs/{job['id']}/?ticket={ticket}"
+    seen = []
+    with ws_connect(url, open_timeout=10) as socket:
+        deadline = time.monotonic() + JOB_SECONDS
+        while time.monotonic() < deadline:
+            message = json.loads(socket.recv(timeout=JOB_SECONDS))
+            seen.append(message)
+            if message.get("state") in ("succeeded", "failed"):
+                break
+
+    final = seen[-1]
+    assert final["state"] == "succeeded", (final, worker.log_tail())
+    assert final["result"]["report"]["games"] == 300
+    assert final["progress"] == {"done": 300, "total": 300}
+    stored = _wait_for_job(site, worker, token, job["id"])
+    assert stored["result"] == final["result"]
+    assert "succeeded" in worker.log_tail()
+
+
+def test_the_periodic_clean_ups_run_on_the_worker_by_name(worker_site):
+    site, worker = worker_site
+    token = _token(site)
+
+    for name in sorted(entry["task"] for entry in app.conf.beat_schedule.values()):
+        result = subprocess.run(
+            [sys.executable, "-m", "celery", "-A", "fortress_site", "call", name],
+            cwd=PROJECT_ROOT,
+            env=site.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+
+    deadline = time.monotonic() + JOB_SECONDS
+    kinds = {}
+    while time.monotonic() < deadline and len(kinds) < 4:
+        status, body = _call(site, "GET", "/api/v1/jobs/?limit=50", token=token)
+        assert status == 200, body
+        kinds = {
+            job["kind"]: job["state"]
+            for job in json.loads(body)["results"]
+            if job["kind"] != "simulation"
+        }
+        time.sleep(0.3)
+
+    assert kinds == {
+        "abandon_idle": "succeeded",
+        "purge_idempotency_keys": "succeeded",
+        "flush_tokens": "succeeded",
+        "prune_jobs": "succeeded",
+    }, worker.log_tail()
+
+
+def test_every_scheduled_task_is_registered():
+    app.loader.import_default_modules()
+    registered = set(app.tasks)
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+
+    assert scheduled
+    assert scheduled <= registered, scheduled - registered
