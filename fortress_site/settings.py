@@ -5,6 +5,7 @@ in-memory channel layer, local-memory cache and Celery tasks run in-process.
 Setting DATABASE_URL and REDIS_URL switches to PostgreSQL and Redis.
 """
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -218,6 +219,32 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(days=1),
     },
 }
+# A turn whose agents ask language models runs on a worker; this bounds it.
+# Each voiced agent may take its timeout times (retries + 1), one after another.
+CELERY_TURN_SOFT_TIME_LIMIT = env.int("CELERY_TURN_SOFT_TIME_LIMIT", default=240)
+CELERY_TURN_TIME_LIMIT = env.int(
+    "CELERY_TURN_TIME_LIMIT", default=CELERY_TURN_SOFT_TIME_LIMIT + 30
+)
+CELERY_TASK_ANNOTATIONS["game.tasks.turn_resolve"] = {
+    "soft_time_limit": CELERY_TURN_SOFT_TIME_LIMIT,
+    "time_limit": CELERY_TURN_TIME_LIMIT,
+}
+# A turn still queued this long is taken as lost (a broker restarted, say),
+# so the player can submit again.
+PENDING_TURN_QUEUE_SECONDS = env.int("PENDING_TURN_QUEUE_SECONDS", default=600)
+CELERY_BEAT_SCHEDULE["fail-lost-turns"] = {
+    "task": "game.tasks.pending_turns_fail_lost",
+    "schedule": timedelta(minutes=5),
+}
+
+# Language-model voices (docs/language-models.md): a JSON object of named
+# voice profiles, inline or in a file. Empty: every game is rule-based.
+_VOICES_FILE = env.str("FORTRESS_VOICES_FILE", default="")
+if _VOICES_FILE:
+    FORTRESS_VOICES = json.loads(Path(_VOICES_FILE).read_text(encoding="utf-8"))
+else:
+    FORTRESS_VOICES = env.json("FORTRESS_VOICES", default={})
+
 # What the clean-up tasks keep: games untouched this long count as abandoned,
 # turn idempotency keys and finished job rows older than this are deleted.
 GAME_IDLE_DAYS = env.int("GAME_IDLE_DAYS", default=30)
