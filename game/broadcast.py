@@ -35,3 +35,25 @@ def broadcast_turn(payload: dict) -> None:
             payload.get("turn"),
             payload.get("session"),
         )
+
+
+def broadcast_event(message: dict) -> None:
+    """Send any other session message (a pending turn's progress or failure).
+
+    ``message`` carries its own "type", "session" and "turn" (the game's
+    current turn number); failures are logged and dropped like turns'.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            session_group(message["session"]),
+            {"type": "turn.message", "message": message},
+        )
+    except Exception:
+        logger.exception(
+            "broadcast of %s for session %s failed",
+            message.get("type"),
+            message.get("session"),
+        )

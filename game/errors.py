@@ -96,3 +96,10 @@ class ChainCorrupt(GameError):
     status = 409
     code = "chain_corrupt"
     default_message = "This game's stored turns do not replay to their hashes."
+
+
+class TurnPending(StaleTurn):
+    """A turn is still being played on a worker; no other is taken meanwhile."""
+
+    code = "turn_pending"
+    default_message = "A turn is still being played; wait for it, then go on."

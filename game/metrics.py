@@ -96,3 +96,49 @@ def record_turn_refused(outcome: str):
 
 def record_ending(kind: str):
     ENDINGS.labels(ending_kind=kind if kind in ("victory", "defeat") else "other").inc()
+
+
+VOICE_REQUESTS = Counter(
+    "fortress_voice_requests_total",
+    "Language-model exchanges by backend, agent and outcome (ok or fallback).",
+    ["backend", "agent", "outcome"],
+)
+VOICE_FAILURES = Counter(
+    "fortress_voice_failures_total",
+    "Exchanges that fell back to the rule-based agent, by reason.",
+    ["backend", "agent", "reason"],
+)
+VOICE_LATENCY = Histogram(
+    "fortress_voice_latency_seconds",
+    "Time a language-model exchange took, retries included.",
+    ["backend", "agent"],
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0),
+)
+PENDING_TURNS = Counter(
+    "fortress_pending_turns_total",
+    "Turns resolved on a worker because models word them, by how they ended.",
+    ["outcome"],
+)
+
+
+def record_exchange(exchange: dict) -> None:
+    """Count one exchange a voice made; labels are checked against fixed sets."""
+    from agents.llm import AGENTS, REASONS
+    from agents.llm.config import BACKENDS
+
+    backend = exchange.get("backend")
+    backend = backend if backend in BACKENDS else "none"
+    agent = exchange.get("agent")
+    agent = agent if agent in AGENTS else "other"
+    outcome = "ok" if exchange.get("outcome") == "ok" else "fallback"
+    VOICE_REQUESTS.labels(backend=backend, agent=agent, outcome=outcome).inc()
+    if outcome == "fallback":
+        reason = exchange.get("reason")
+        VOICE_FAILURES.labels(
+            backend=backend,
+            agent=agent,
+            reason=reason if reason in REASONS else "other",
+        ).inc()
+    latency = exchange.get("latency_ms")
+    if isinstance(latency, int) and latency >= 0 and exchange.get("request"):
+        VOICE_LATENCY.labels(backend=backend, agent=agent).observe(latency / 1000)

@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Theme(models.Model):
@@ -72,6 +73,9 @@ class GameSession(models.Model):
         related_name="forks",
     )
     fork_turn = models.PositiveIntegerField(null=True, blank=True)
+    # The language-model voice the game speaks with (game.voices): a profile
+    # name from the settings and per-agent overrides; empty for rule-based.
+    voice = models.JSONField(default=dict, blank=True)
     # Bumped by every write so that a stale writer updates zero rows.
     version = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
@@ -157,6 +161,7 @@ class Job(models.Model):
         PURGE_IDEMPOTENCY_KEYS = "purge_idempotency_keys", "Purge idempotency keys"
         FLUSH_TOKENS = "flush_tokens", "Flush expired tokens"
         PRUNE_JOBS = "prune_jobs", "Prune old jobs"
+        FAIL_LOST_TURNS = "fail_lost_turns", "Give up lost pending turns"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -193,3 +198,55 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.id} ({self.state})"
+
+
+class PendingTurn(models.Model):
+    """A submitted turn that a worker is resolving, because models word it.
+
+    At most one is open (queued or running) per game, which is what keeps a
+    second submission out meanwhile. Written only by ``game.pending``.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    OPEN = (State.QUEUED, State.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(
+        GameSession, on_delete=models.CASCADE, related_name="pending_turns"
+    )
+    number = models.PositiveIntegerField(help_text="The turn it will become.")
+    action = models.JSONField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    agent = models.CharField(
+        max_length=32, blank=True, help_text="The agent asking its model now."
+    )
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=255, blank=True)
+    turn = models.ForeignKey(
+        Turn, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(state__in=["queued", "running"]),
+                name="pending_turn_one_open_per_session",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "started"])]
+
+    def __str__(self):
+        return f"pending turn {self.number} of {self.session_id} ({self.state})"

@@ -12,7 +12,8 @@ from django.db.models import Q, QuerySet
 
 import agents
 from game.errors import NotFound, ThemeUnavailable
-from game.models import GameSession, Theme, Turn
+from game.models import GameSession, PendingTurn, Theme, Turn
+from game.voices import voice_summary
 
 
 def _version_key(version: str):
@@ -122,6 +123,7 @@ def session_meta(session: GameSession) -> dict:
         "parent": str(session.parent_id) if session.parent_id else None,
         "fork_turn": session.fork_turn,
         "storyteller": session_storyteller(session),
+        "voice": voice_summary(session.voice),
         "head_chain_hash": session.head_chain_hash,
         "created": session.created.isoformat(),
         "updated": session.updated.isoformat(),
@@ -134,8 +136,46 @@ def state_view(session: GameSession, state_data: dict) -> dict:
 
 
 def session_view(session: GameSession) -> dict:
-    """Session meta plus, under "view", agents.view of its stored state."""
-    return {**session_meta(session), "view": state_view(session, session.state)}
+    """Session meta plus, under "view", agents.view of its stored state, and
+    under "pending" the turn a worker is playing for it (or None)."""
+    return {
+        **session_meta(session),
+        "view": state_view(session, session.state),
+        "pending": pending_open_view(session),
+    }
+
+
+def pending_view(pending: PendingTurn) -> dict:
+    """A pending turn as clients see it; the same over REST and the socket."""
+    return {
+        "id": str(pending.pk),
+        "turn": pending.number,
+        "state": pending.state,
+        "agent": pending.agent or None,
+        "error": pending.error or None,
+        "created": pending.created.isoformat(),
+    }
+
+
+def pending_open_view(session: GameSession) -> dict | None:
+    """The game's open (queued or running) pending turn, or None."""
+    pending = PendingTurn.objects.filter(
+        session=session, state__in=PendingTurn.OPEN
+    ).first()
+    return pending_view(pending) if pending is not None else None
+
+
+def pending_by_id(pending_id) -> PendingTurn:
+    """A pending turn by id, with no access check: for code that made it."""
+    return PendingTurn.objects.get(pk=pending_id)
+
+
+def pending_get(*, session: GameSession, pending_id) -> PendingTurn:
+    pk = _parse_uuid(pending_id)
+    pending = PendingTurn.objects.filter(session=session, pk=pk).first() if pk else None
+    if pending is None:
+        raise NotFound("No such pending turn.", details={"pending": str(pending_id)})
+    return pending
 
 
 def turn_list(*, session: GameSession) -> QuerySet[Turn]:

@@ -41,6 +41,7 @@ from game.selectors import (
     theme_engine,
     turn_list,
 )
+from game.voices import voice_check, voice_configs, voice_default
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ logger = logging.getLogger(__name__)
 SEED_MAX = 2**63 - 1
 IDEMPOTENCY_KEY_MAX = 200
 # Game-master events and other engine action kinds are not a player's to send.
-PLAYER_ACTION_TYPES = ("choose", "order")
+PLAYER_ACTION_TYPES = ("choose", "order", "free_text")
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,15 @@ class TurnResult:
 
     ``payload`` is the response body for the turn (also the WebSocket message
     without its "type"); ``replayed`` is true when an idempotency key matched
-    an earlier submission and nothing new was played.
+    an earlier submission and nothing new was played. ``status`` is 202, and
+    ``turn`` None, when the turn was queued for a worker instead of played.
     """
 
-    turn: Turn
+    turn: Turn | None
     session: GameSession
     replayed: bool
     payload: dict
+    status: int = 201
 
 
 def theme_sync_builtin() -> list[Theme]:
@@ -127,16 +130,31 @@ def _check_seed(seed) -> int:
     return seed
 
 
+# Passed as ``voice`` to mean "whatever the site gives new games".
+SITE_DEFAULT = object()
+
+
 def session_create(
-    *, owner, theme_slug: str, seed: int | None = None, storyteller: str | None = None
+    *,
+    owner,
+    theme_slug: str,
+    seed: int | None = None,
+    storyteller: str | None = None,
+    voice=SITE_DEFAULT,
+    voice_overrides: dict | None = None,
 ) -> GameSession:
     """Start a game on the newest enabled version of a theme.
 
     ``storyteller`` picks the Director's profile (steady, relentless or
-    chaotic); None keeps the theme's own.
+    chaotic); None keeps the theme's own. ``voice`` names a language-model
+    voice profile of the site's (game.voices), None or "" for the rule-based
+    agents; left out, the site's default profile applies.
     """
     theme = theme_current(slug=theme_slug)
     seed = secrets.randbelow(SEED_MAX + 1) if seed is None else _check_seed(seed)
+    if voice is SITE_DEFAULT:
+        voice = voice_default()
+    voice_setting = voice_check(voice, voice_overrides)
 
     try:
         state = agents.new_game(theme_engine(theme), seed, storyteller)
@@ -152,6 +170,7 @@ def session_create(
         state=data,
         turn_number=int(data.get("turn", 0)),
         head_chain_hash=agents.state_hash(data),
+        voice=voice_setting,
     )
     metrics.SESSIONS_CREATED.inc()
     logger.info("session %s created on %s seed %s", session.id, theme, seed)
@@ -236,6 +255,9 @@ def _fork(find_source, user, at_turn) -> GameSession:
             visibility=GameSession.Visibility.PRIVATE,
             parent=source,
             fork_turn=at_turn,
+            # The branch speaks as its source did; the recordings of the
+            # turns it keeps come with their records.
+            voice=source.voice,
         )
         Turn.objects.bulk_create(
             Turn(
@@ -286,6 +308,31 @@ def session_set_visibility(*, session_id, user, visibility: str) -> GameSession:
     return session
 
 
+def session_set_voice(
+    *, session_id, user=None, voice: str | None, voice_overrides: dict | None = None
+) -> GameSession:
+    """Switch the voice a game's next turns speak with (None: rule-based).
+
+    With ``user`` only its owner may; without, it is a game master's tool
+    and any game may be switched. Played turns keep the recordings they
+    were played with, so replays are unaffected.
+    """
+    setting = voice_check(voice, voice_overrides)
+    session = (
+        session_get(user=user, session_id=session_id)
+        if user is not None
+        else session_by_id(session_id)
+    )
+    if user is not None and session.owner_id != user.pk:
+        raise NotFound("No such game.", details={"session": str(session_id)})
+    GameSession.objects.filter(pk=session.pk).update(
+        voice=setting, version=F("version") + 1, updated=timezone.now()
+    )
+    session.refresh_from_db()
+    logger.info("session %s voice set to %s", session.pk, voice or "rule-based")
+    return session
+
+
 def _fingerprint(session_id, action, expected_turn) -> str:
     text = agents.canonical_json(
         {"session": str(session_id), "action": action, "expected_turn": expected_turn}
@@ -311,7 +358,8 @@ def _check_turn_input(action, expected_turn, idempotency_key):
         )
     if action.get("type") not in PLAYER_ACTION_TYPES:
         raise InvalidAction(
-            'The action type must be "choose" or "order".', field="type"
+            'The action type must be "choose", "order" or "free_text".',
+            field="type",
         )
     if isinstance(expected_turn, bool) or not isinstance(expected_turn, int):
         raise InvalidInput(
@@ -338,14 +386,16 @@ def turn_submit(
     """Play one turn of a game: the whole turn commits, or nothing does.
 
     ``expected_turn`` is the turn number the client last saw (the session's
-    current ``turn``); the new turn is numbered one higher.
+    current ``turn``); the new turn is numbered one higher. A game that speaks
+    through language models is not played here: its turn is queued for a
+    worker and the result is a pending turn (status 202).
     """
     _check_turn_input(action, expected_turn, idempotency_key)
 
     with transaction.atomic():
         # The row lock serialises submitters on PostgreSQL; SQLite's IMMEDIATE
         # transactions do the same there. The version check in the UPDATE
-        # below still catches any writer that slipped past both.
+        # of turn_commit still catches any writer that slipped past both.
         session = session_get(user=user, session_id=session_id)
         session = (
             GameSession.objects.select_for_update()
@@ -364,7 +414,8 @@ def turn_submit(
                 .first()
             )
             if stored is not None:
-                if stored.fingerprint != fingerprint or stored.turn is None:
+                answered = stored.turn is not None or stored.response_status == 202
+                if stored.fingerprint != fingerprint or not answered:
                     metrics.record_turn_refused("idempotency_conflict")
                     raise IdempotencyConflict(
                         details={"idempotency_key": idempotency_key}
@@ -374,6 +425,7 @@ def turn_submit(
                     session=session,
                     replayed=True,
                     payload=stored.response_body,
+                    status=stored.response_status,
                 )
 
         if session.status != GameSession.Status.ACTIVE:
@@ -388,113 +440,148 @@ def turn_submit(
                 f"{session.turn_number}.",
                 current_turn=session.turn_number,
             )
+        # Imported here: game.pending builds on this module.
+        from game import pending
+
+        pending.pending_turn_check_none_open(session)
 
         state = agents.restore(theme_engine(session.theme), session.state)
+        if voice_configs(session.voice) is not None:
+            try:
+                agents.check_action(state, action)
+            except agents.ActionError as exc:
+                metrics.record_turn_refused("invalid")
+                raise _invalid_action(exc) from exc
+            queued = pending.pending_turn_queue(
+                session=session, user=user, action=action
+            )
+            if idempotency_key is not None:
+                _idempotency_store(
+                    user, idempotency_key, session, fingerprint, None, 202, queued
+                )
+            return TurnResult(
+                turn=None, session=session, replayed=False, payload=queued, status=202
+            )
+
         started = time.perf_counter_ns()
         try:
             outcome = agents.resolve_turn(state, action)
         except agents.ActionError as exc:
             metrics.record_turn_refused("invalid")
-            field = getattr(exc, "field", None) or "action"
-            raise InvalidAction(
-                getattr(exc, "message", None) or str(exc), field=field
-            ) from exc
+            raise _invalid_action(exc) from exc
         duration_us = (time.perf_counter_ns() - started) // 1000
 
-        data = outcome.state.data
-        record = outcome.record
-        number = session.turn_number + 1
-        new_state_hash = agents.state_hash(data)
-        new_chain_hash = agents.chain_hash(
-            session.head_chain_hash, action, new_state_hash
-        )
-        ending_id, ending_kind = _ending_of(data)
-        status = (
-            GameSession.Status.ACTIVE
-            if data.get("status", "active") == "active"
-            else GameSession.Status.ENDED
-        )
-
-        updated = GameSession.objects.filter(
-            pk=session.pk, version=session.version
-        ).update(
-            state=data,
-            turn_number=number,
-            head_chain_hash=new_chain_hash,
-            status=status,
-            ending=ending_id,
-            version=session.version + 1,
-            updated=timezone.now(),
-        )
-        if updated == 0:
-            metrics.record_turn_refused("stale")
-            current = GameSession.objects.values_list("turn_number", flat=True).get(
-                pk=session.pk
-            )
-            raise StaleTurn(current_turn=current)
-
-        turn = Turn.objects.create(
-            session=session,
-            number=number,
-            action=action,
-            record=record,
-            state_hash=new_state_hash,
-            chain_hash=new_chain_hash,
-            duration_us=duration_us,
-        )
-        session.refresh_from_db()
-        view = agents.view(outcome.state)
-        payload = {
-            "session": str(session.pk),
-            "turn": number,
-            "status": session.status,
-            "record": record,
-            "view": view,
-        }
+        turn, payload = turn_commit(session, action, outcome, duration_us)
         if idempotency_key is not None:
-            try:
-                with transaction.atomic():
-                    IdempotencyKey.objects.create(
-                        user=user,
-                        key=idempotency_key,
-                        session=session,
-                        fingerprint=fingerprint,
-                        turn=turn,
-                        response_status=201,
-                        response_body=payload,
-                    )
-            except IntegrityError as exc:
-                # The same key raced in for another game; this turn must not
-                # count as done under a key that answers for something else.
-                raise IdempotencyConflict(
-                    details={"idempotency_key": idempotency_key}
-                ) from exc
-
-        outcome_label = "ended" if status == GameSession.Status.ENDED else "played"
-        timings = record.get("timings_us") if isinstance(record, dict) else None
-
-        def after_commit():
-            metrics.record_turn_committed(
-                outcome=outcome_label,
-                duration_us=duration_us,
-                timings_us=timings,
-                proposals=record.get("proposals") if isinstance(record, dict) else (),
+            _idempotency_store(
+                user, idempotency_key, session, fingerprint, turn, 201, payload
             )
-            if status == GameSession.Status.ENDED:
-                metrics.record_ending(ending_kind or view_ending_kind(view))
-            broadcast_turn(payload)
-
-        transaction.on_commit(after_commit)
-
-    logger.info(
-        "turn session=%s turn=%s duration_us=%s outcome=%s ending=%s",
-        session.pk,
-        number,
-        duration_us,
-        outcome_label,
-        ending_id or "-",
-    )
     return TurnResult(turn=turn, session=session, replayed=False, payload=payload)
+
+
+def _invalid_action(exc: agents.ActionError) -> InvalidAction:
+    field = getattr(exc, "field", None) or "action"
+    return InvalidAction(getattr(exc, "message", None) or str(exc), field=field)
+
+
+def _idempotency_store(user, key, session, fingerprint, turn, status, payload):
+    try:
+        with transaction.atomic():
+            IdempotencyKey.objects.create(
+                user=user,
+                key=key,
+                session=session,
+                fingerprint=fingerprint,
+                turn=turn,
+                response_status=status,
+                response_body=payload,
+            )
+    except IntegrityError as exc:
+        # The same key raced in for another game; this turn must not count
+        # as done under a key that answers for something else.
+        raise IdempotencyConflict(details={"idempotency_key": key}) from exc
+
+
+def turn_commit(
+    session: GameSession, action: dict, outcome, duration_us: int
+) -> tuple[Turn, dict]:
+    """Store a resolved turn on a session locked by the caller's transaction.
+
+    Returns the turn and its payload (the REST response body, and the
+    WebSocket message without its "type"), which is broadcast and counted
+    once the transaction commits. StaleTurn if another writer got there first.
+    """
+    data = outcome.state.data
+    record = outcome.record
+    number = session.turn_number + 1
+    new_state_hash = agents.state_hash(data)
+    new_chain_hash = agents.chain_hash(session.head_chain_hash, action, new_state_hash)
+    ending_id, ending_kind = _ending_of(data)
+    status = (
+        GameSession.Status.ACTIVE
+        if data.get("status", "active") == "active"
+        else GameSession.Status.ENDED
+    )
+
+    updated = GameSession.objects.filter(pk=session.pk, version=session.version).update(
+        state=data,
+        turn_number=number,
+        head_chain_hash=new_chain_hash,
+        status=status,
+        ending=ending_id,
+        version=session.version + 1,
+        updated=timezone.now(),
+    )
+    if updated == 0:
+        metrics.record_turn_refused("stale")
+        current = GameSession.objects.values_list("turn_number", flat=True).get(
+            pk=session.pk
+        )
+        raise StaleTurn(current_turn=current)
+
+    turn = Turn.objects.create(
+        session=session,
+        number=number,
+        action=action,
+        record=record,
+        state_hash=new_state_hash,
+        chain_hash=new_chain_hash,
+        duration_us=duration_us,
+    )
+    session.refresh_from_db()
+    view = agents.view(outcome.state)
+    payload = {
+        "session": str(session.pk),
+        "turn": number,
+        "status": session.status,
+        "record": record,
+        "view": view,
+    }
+
+    outcome_label = "ended" if status == GameSession.Status.ENDED else "played"
+    timings = record.get("timings_us") if isinstance(record, dict) else None
+
+    def after_commit():
+        metrics.record_turn_committed(
+            outcome=outcome_label,
+            duration_us=duration_us,
+            timings_us=timings,
+            proposals=record.get("proposals") if isinstance(record, dict) else (),
+        )
+        if status == GameSession.Status.ENDED:
+            metrics.record_ending(ending_kind or view_ending_kind(view))
+        broadcast_turn(payload)
+        logger.info(
+            "turn session=%s turn=%s duration_us=%s outcome=%s ending=%s",
+            session.pk,
+            number,
+            duration_us,
+            outcome_label,
+            ending_id or "-",
+        )
+
+    transaction.on_commit(after_commit)
+    return turn, payload
 
 
 def view_ending_kind(view: dict) -> str:

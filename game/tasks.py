@@ -8,6 +8,7 @@ simulations get their own, longer ones through CELERY_TASK_ANNOTATIONS.
 
 from celery import shared_task
 
+from game import pending
 from game.jobs import services
 from game.models import Job
 
@@ -46,3 +47,18 @@ def tokens_flush_expired(self) -> dict:
 def jobs_prune(self) -> dict:
     """Fail jobs whose worker was lost; delete finished jobs past JOB_KEEP_DAYS."""
     return _cleanup(self, Job.Kind.PRUNE_JOBS)
+
+
+@shared_task(bind=True)
+def turn_resolve(self, pending_id: str) -> dict:
+    """Play a pending turn whose agents speak through models; a no-op otherwise."""
+    played = pending.pending_turn_execute(
+        pending_id=pending_id, task_id=self.request.id or ""
+    )
+    return {"pending": str(pending_id), "ran": played}
+
+
+@shared_task(bind=True)
+def pending_turns_fail_lost(self) -> dict:
+    """Give up pending turns whose worker died or whose message was lost."""
+    return _cleanup(self, Job.Kind.FAIL_LOST_TURNS)

@@ -343,7 +343,16 @@ _CLEANUPS = {
     Job.Kind.PURGE_IDEMPOTENCY_KEYS: lambda: {"deleted": idempotency_keys_purge()},
     Job.Kind.FLUSH_TOKENS: lambda: {"deleted": tokens_flush_expired()},
     Job.Kind.PRUNE_JOBS: jobs_prune,
+    Job.Kind.FAIL_LOST_TURNS: lambda: {"failed": _pending_turns_fail_lost()},
 }
+
+
+def _pending_turns_fail_lost() -> int:
+    # Imported here: game.pending imports the game services, which this
+    # module's callers may still be loading.
+    from game.pending import pending_turns_fail_lost
+
+    return pending_turns_fail_lost()
 
 
 def cleanup_run(kind: str, *, task_id: str = "") -> Job:
