@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from rest_framework import serializers
 
 from agents.engine import STORYTELLERS
-from game.models import GameSession, Theme, Turn
+from game.models import GameSession, PendingTurn, Theme, Turn
 from game.services import IDEMPOTENCY_KEY_MAX, SEED_MAX
 
 
@@ -51,6 +51,19 @@ class SessionCreateInput(StrictSerializer):
         allow_null=True,
         help_text="The Director's profile; leave out for the theme's own.",
     )
+    voice = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=40,
+        help_text="A language-model voice profile the site configures; null for "
+        "the rule-based agents. Leave out for the site's default.",
+    )
+    voice_overrides = serializers.DictField(
+        required=False,
+        help_text="Per agent, any of model, temperature, max_tokens, timeout: "
+        '{"narrator": {"temperature": 0.2}}.',
+    )
 
 
 class SessionForkInput(StrictSerializer):
@@ -62,7 +75,24 @@ class SessionForkInput(StrictSerializer):
 
 
 class SessionUpdateInput(StrictSerializer):
-    visibility = serializers.ChoiceField(choices=GameSession.Visibility.choices)
+    visibility = serializers.ChoiceField(
+        choices=GameSession.Visibility.choices, required=False
+    )
+    voice = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=40,
+        help_text="Switch the game's voice profile; null for rule-based.",
+    )
+    voice_overrides = serializers.DictField(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError(
+                {"visibility": ["Give visibility, voice or both."]}
+            )
+        return attrs
 
 
 class TurnSubmitInput(StrictSerializer):
@@ -129,13 +159,41 @@ class SessionMetaOutput(serializers.Serializer):
     storyteller = serializers.CharField(
         allow_null=True, help_text="The Director profile chosen at the start."
     )
+    voice = serializers.DictField(
+        allow_null=True,
+        help_text="The voice profile and each voiced agent's backend and model; "
+        "null for rule-based.",
+    )
     head_chain_hash = serializers.CharField()
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()
 
 
+class PendingTurnOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    turn = serializers.IntegerField(help_text="The number the turn will have.")
+    state = serializers.ChoiceField(choices=PendingTurn.State.choices)
+    agent = serializers.CharField(
+        allow_null=True, help_text="The agent asking its model now."
+    )
+    error = serializers.CharField(
+        allow_null=True, help_text="Why it failed; the game takes a new turn."
+    )
+    created = serializers.DateTimeField()
+
+
 class SessionOutput(SessionMetaOutput):
     view = serializers.DictField(help_text="The engine's client view of the state.")
+    pending = PendingTurnOutput(
+        allow_null=True, help_text="A turn being played on a worker, if any."
+    )
+
+
+class TurnQueuedOutput(serializers.Serializer):
+    session = serializers.UUIDField()
+    turn = serializers.IntegerField(help_text="The game's current turn (unchanged).")
+    status = serializers.ChoiceField(choices=GameSession.Status.choices)
+    pending = PendingTurnOutput()
 
 
 class TurnOutput(serializers.ModelSerializer):

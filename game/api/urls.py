@@ -40,6 +40,11 @@ urlpatterns = [
         name="api-turn",
     ),
     path(
+        "sessions/<uuid:session_id>/pending/<uuid:pending_id>/",
+        views.PendingTurnView.as_view(),
+        name="api-pending-turn",
+    ),
+    path(
         "sessions/<uuid:session_id>/fork/",
         views.SessionForkView.as_view(),
         name="api-session-fork",

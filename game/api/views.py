@@ -1,5 +1,6 @@
 """REST endpoints: each parses input, calls a service or selector, and renders."""
 
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -87,11 +88,14 @@ class SessionListView(GenericAPIView):
     )
     def post(self, request):
         data = _parsed(s.SessionCreateInput, request)
+        voice = data.get("voice", services.SITE_DEFAULT)
         session = services.session_create(
             owner=request.user,
             theme_slug=data["theme"],
             seed=data.get("seed"),
             storyteller=data.get("storyteller"),
+            voice=voice,
+            voice_overrides=data.get("voice_overrides"),
         )
         return Response(selectors.session_view(session), status=status.HTTP_201_CREATED)
 
@@ -109,14 +113,26 @@ class SessionDetailView(APIView):
     @extend_schema(
         request=s.SessionUpdateInput,
         responses={200: s.SessionOutput, **_errors(400, 401, 404)},
-        summary="Make a game public (spectators may watch) or private",
+        summary="Make a game public or private, or switch its voice profile",
         tags=["sessions"],
     )
     def patch(self, request, session_id):
         data = _parsed(s.SessionUpdateInput, request)
-        session = services.session_set_visibility(
-            session_id=session_id, user=request.user, visibility=data["visibility"]
-        )
+        with transaction.atomic():
+            session = None
+            if "visibility" in data:
+                session = services.session_set_visibility(
+                    session_id=session_id,
+                    user=request.user,
+                    visibility=data["visibility"],
+                )
+            if "voice" in data or "voice_overrides" in data:
+                session = services.session_set_voice(
+                    session_id=session_id,
+                    user=request.user,
+                    voice=data.get("voice"),
+                    voice_overrides=data.get("voice_overrides"),
+                )
         return Response(selectors.session_view(session))
 
 
@@ -146,11 +162,17 @@ class TurnListView(GenericAPIView):
         ],
         responses={
             201: s.TurnSubmitOutput,
+            202: OpenApiResponse(
+                s.TurnQueuedOutput,
+                description="The game speaks through language models: the turn "
+                "is being played on a worker. Follow it at the Location given, "
+                "or wait for it on the game's WebSocket.",
+            ),
             **_errors(400, 401, 404),
             409: OpenApiResponse(
                 s.ErrorResponse,
-                description="Stale expected_turn (details.current_turn) or the "
-                "game has ended.",
+                description="Stale expected_turn (details.current_turn), a turn "
+                "still being played (turn_pending), or the game has ended.",
             ),
             422: OpenApiResponse(
                 s.ErrorResponse,
@@ -169,10 +191,27 @@ class TurnListView(GenericAPIView):
             expected_turn=data["expected_turn"],
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
-        response = Response(result.payload, status=status.HTTP_201_CREATED)
+        response = Response(result.payload, status=result.status)
+        if result.status == status.HTTP_202_ACCEPTED:
+            pending_id = result.payload["pending"]["id"]
+            response["Location"] = (
+                f"/api/v1/sessions/{session_id}/pending/{pending_id}/"
+            )
         if result.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
+
+
+class PendingTurnView(APIView):
+    @extend_schema(
+        responses={200: s.PendingTurnOutput, **_errors(401, 404)},
+        summary="A turn queued for a worker: its state, agent at work, or error",
+        tags=["turns"],
+    )
+    def get(self, request, session_id, pending_id):
+        session = selectors.session_get(user=request.user, session_id=session_id)
+        pending = selectors.pending_get(session=session, pending_id=pending_id)
+        return Response(selectors.pending_view(pending))
 
 
 class TurnDetailView(APIView):

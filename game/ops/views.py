@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 
-from game import metrics
+from game import metrics, voices
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,21 @@ def readyz(request):
     body = {"status": "fail" if failed else "ok", "checks": results}
     if failed:
         body["failed"] = failed
+
+    # A model server that is down leaves games playable (their agents fall
+    # back to the rule-based ones), so it degrades readiness but never fails it.
+    servers = voices.voice_servers_check()
+    if servers:
+        down = sorted(label for label, state in servers.items() if state != "ok")
+        results["voices"] = {
+            "status": "degraded" if down else "ok",
+            "servers": servers,
+        }
+        metrics.READINESS.labels(check="voices").set(0 if down else 1)
+        if down:
+            body["degraded"] = ["voices"]
+            if not failed:
+                body["status"] = "degraded"
     return JsonResponse(body, status=503 if failed else 200)
 
 
