@@ -13,15 +13,21 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from agents.engine import STORYTELLERS
 from agents.policies import POLICIES
-from game import selectors, services, sim_report
+from game import selectors, services, sim_report, voices
 from game.errors import GameError
 from game.jobs import services as job_services
-from game.models import GameSession, IdempotencyKey, Job, Theme, Turn
+from game.models import GameSession, IdempotencyKey, Job, PendingTurn, Theme, Turn
+
+
+def _tokens(tokens) -> str:
+    if not isinstance(tokens, dict):
+        return "-"
+    return f"{tokens.get('prompt') or '?'} in, {tokens.get('completion') or '?'} out"
 
 
 def _pretty(value) -> str:
@@ -65,8 +71,15 @@ class TurnInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, obj.number)
 
 
+def _voice_choices():
+    return [("", "rule-based (no model)")] + [
+        (name, name) for name in sorted(voices.voice_profiles())
+    ]
+
+
 class SessionActionForm(ActionForm):
-    """The action bar's extra field: the turn "Fork at turn" starts from."""
+    """The action bar's extra fields: the turn "Fork at turn" starts from, and
+    the voice "Switch voice" gives."""
 
     turn = forms.IntegerField(
         required=False,
@@ -74,12 +87,18 @@ class SessionActionForm(ActionForm):
         label="Turn",
         help_text="For “Fork at turn”: how many turns the new game keeps.",
     )
+    voice = forms.ChoiceField(
+        required=False,
+        label="Voice",
+        choices=_voice_choices,
+        help_text="For “Switch voice”: the voice profile of the next turns.",
+    )
 
 
 @admin.register(GameSession)
 class GameSessionAdmin(admin.ModelAdmin):
     action_form = SessionActionForm
-    actions = ["verify_chain", "fork_at_turn"]
+    actions = ["verify_chain", "fork_at_turn", "switch_voice"]
     list_display = [
         "id",
         "owner",
@@ -108,6 +127,7 @@ class GameSessionAdmin(admin.ModelAdmin):
         "visibility",
         "parent",
         "fork_turn",
+        "voice_setting",
         "version",
         "created",
         "updated",
@@ -142,6 +162,37 @@ class GameSessionAdmin(admin.ModelAdmin):
                     f"MISMATCH {session.id}: first bad turn "
                     f"{report['first_bad_turn']} ({report['detail']}).",
                     messages.ERROR,
+                )
+
+    @admin.display(description="Voice")
+    def voice_setting(self, obj):
+        summary = voices.voice_summary(obj.voice)
+        if summary is None:
+            return "rule-based"
+        models = ", ".join(
+            f"{agent}: {value['model']} ({value['backend']})"
+            for agent, value in summary["agents"].items()
+        )
+        return f"{summary['profile']} — {models}"
+
+    @admin.action(description="Switch voice (for the next turns)")
+    def switch_voice(self, request, queryset):
+        profile = request.POST.get("voice", "")
+        for session in queryset:
+            try:
+                services.session_set_voice(session_id=session.id, voice=profile or None)
+            except GameError as exc:
+                self.message_user(
+                    request, f"{session.id} not switched: {exc.message}", messages.ERROR
+                )
+            else:
+                self.log_change(
+                    request, session, f"Voice switched to {profile or 'rule-based'}."
+                )
+                self.message_user(
+                    request,
+                    f"{session.id} now plays {profile or 'rule-based'}.",
+                    messages.SUCCESS,
                 )
 
     @admin.action(description="Fork at turn (the new game is yours)")
@@ -193,6 +244,7 @@ class TurnAdmin(admin.ModelAdmin):
         "chain_hash",
         "duration_us",
         "created",
+        "exchanges",
         "pretty_record",
     ]
 
@@ -201,6 +253,46 @@ class TurnAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Model exchanges")
+    def exchanges(self, obj):
+        record = obj.record if isinstance(obj.record, dict) else {}
+        recordings = record.get("recordings") or []
+        if not recordings:
+            return "none: every agent was rule-based"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td><td><details><summary>request and reply"
+            "</summary>{}</details></td></tr>",
+            (
+                (
+                    item.get("agent"),
+                    f"{item.get('backend') or '-'} / {item.get('model') or '-'}",
+                    item.get("outcome"),
+                    " ".join(
+                        str(part)
+                        for part in (item.get("reason"), item.get("detail"))
+                        if part
+                    )
+                    or "-",
+                    item.get("latency_ms"),
+                    _tokens(item.get("tokens")),
+                    item.get("attempts"),
+                    _pretty(
+                        {"request": item.get("request"), "reply": item.get("reply")}
+                    ),
+                )
+                for item in recordings
+                if isinstance(item, dict)
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>Agent</th><th>Backend / model</th>"
+            "<th>Outcome</th><th>Reason</th><th>ms</th><th>Tokens</th>"
+            "<th>Attempts</th><th></th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     def has_delete_permission(self, request, obj=None):
         # A turn is a link in its game's hash chain; removing one alone would
@@ -409,3 +501,36 @@ class JobAdmin(admin.ModelAdmin):
             [result["report"]], {slug: result.get("balance", [])}
         )
         return mark_safe(f"<style>{sim_report.STYLE}</style>{body}")
+
+
+@admin.register(PendingTurn)
+class PendingTurnAdmin(admin.ModelAdmin):
+    """Turns played on a worker: which are waiting, which failed and why."""
+
+    list_display = ["session", "number", "state", "agent", "error", "created"]
+    list_filter = ["state"]
+    search_fields = ["session__id", "submitted_by__username", "task_id"]
+    list_select_related = ["session", "session__theme"]
+    readonly_fields = [
+        "session",
+        "number",
+        "action",
+        "submitted_by",
+        "state",
+        "agent",
+        "error",
+        "task_id",
+        "turn",
+        "created",
+        "started",
+        "finished",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
