@@ -20,6 +20,11 @@ urlpatterns = [
     path("games/<uuid:session_id>/screen/", views.game_screen, name="game_screen"),
     path("games/<uuid:session_id>/turn/", views.game_turn, name="game_turn"),
     path("games/<uuid:session_id>/order/", views.game_order, name="game_order"),
+    path(
+        "games/<uuid:session_id>/order-text/",
+        views.game_order_text,
+        name="game_order_text",
+    ),
     path("games/<uuid:session_id>/fork/", views.game_fork, name="game_fork"),
     path("games/<uuid:session_id>/undo/", views.game_undo, name="game_undo"),
     path(

@@ -11,8 +11,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from agents.planner import FREE_TEXT_CHARS
 from game import selectors, services
-from game.errors import GameError, GameOver, NotFound, StaleTurn
+from game.errors import GameError, GameOver, NotFound, StaleTurn, TurnPending
 
 from .forms import (
     ChoiceForm,
@@ -179,6 +180,8 @@ def _screen_context(request, session):
         "view": view,
         "log": records[::-1],
         "is_owner": session.owner_id == request.user.pk,
+        "pending": data["pending"],
+        "free_text_max": FREE_TEXT_CHARS,
     }
     if view.get("ending"):
         opening = selectors.session_opening_snapshot(session)
@@ -230,6 +233,19 @@ def game_order(request, session_id):
         messages.error(request, f"That order was not given: {exc}")
         return redirect("game", session_id=session_id)
 
+    return _submit(request, session_id, action, form.cleaned_data["expected_turn"])
+
+
+@login_required
+@require_POST
+def game_order_text(request, session_id):
+    """Orders in the player's own words, read by the planner."""
+    form = TurnForm(request.POST)
+    text = request.POST.get("text", "").strip()
+    if not form.is_valid() or not text:
+        messages.error(request, "Write the orders to give; nothing was done.")
+        return redirect("game", session_id=session_id)
+    action = {"type": "free_text", "text": text}
     return _submit(request, session_id, action, form.cleaned_data["expected_turn"])
 
 
@@ -306,7 +322,7 @@ def game_undo(request, session_id):
 def _submit(request, session_id, action, expected_turn):
     """Play the action and go back to the game, with a notice if it was refused."""
     try:
-        services.turn_submit(
+        result = services.turn_submit(
             session_id=session_id,
             user=request.user,
             action=action,
@@ -314,6 +330,10 @@ def _submit(request, session_id, action, expected_turn):
         )
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    except TurnPending:
+        messages.info(
+            request, "Your last orders are still being carried out; wait for them."
+        )
     except StaleTurn as exc:
         messages.warning(
             request,
@@ -327,5 +347,19 @@ def _submit(request, session_id, action, expected_turn):
         # the stores are empty"); a player only needs the part after the kind.
         reason = exc.message.removeprefix("precondition: ")
         messages.error(request, f"That order cannot be given now: {reason}")
+    else:
+        if result.status == 202:
+            _pending_notice(request, result.payload["pending"]["id"])
 
     return redirect("game", session_id=session_id)
+
+
+def _pending_notice(request, pending_id):
+    """Say what became of a turn sent to a worker (it may be done already)."""
+    pending = selectors.pending_by_id(pending_id)
+    if pending.state == pending.State.FAILED:
+        messages.error(request, f"Those orders were not carried out: {pending.error}")
+    elif pending.state != pending.State.DONE:
+        messages.info(
+            request, "Your orders are being carried out; this page follows them."
+        )

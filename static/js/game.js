@@ -85,11 +85,52 @@ async function refresh() {
   }
 }
 
+// What the player reads while a model works on their turn, by agent.
+const AGENT_AT_WORK = {
+  planner: "your orders are being read",
+  characters: "your people are having their say",
+  events: "the next hours are taking shape",
+  narrator: "the chronicle is being written",
+};
+
+// A turn played on a worker: say so above the options and lock them. The
+// turn itself (or its failure) arrives as a later message.
+function showPending(pending) {
+  if (!pending) {
+    return;
+  }
+  let line = document.getElementById("pending-turn");
+  if (!line) {
+    const form = document.getElementById("options-form");
+    if (!form) {
+      return;
+    }
+    line = document.createElement("p");
+    line.id = "pending-turn";
+    line.className = "pending-turn";
+    line.setAttribute("role", "status");
+    form.before(line);
+    form.querySelector("fieldset").disabled = true;
+  }
+  const doing = AGENT_AT_WORK[pending.agent];
+  line.textContent = `Turn ${pending.turn} is being played${doing ? `: ${doing}` : ""}…`;
+}
+
 function onMessage(event) {
   let message;
   try {
     message = JSON.parse(event.data);
   } catch {
+    return;
+  }
+  if (message.type === "pending" || message.type === "progress") {
+    showPending(message.pending);
+    return;
+  }
+  if (message.type === "turn_failed") {
+    const reason = message.pending && message.pending.error;
+    announce(`Those orders were not carried out: ${reason || "unknown reason"}`);
+    refresh();
     return;
   }
   if (message.type !== "hello" && message.type !== "turn") {

@@ -28,3 +28,18 @@ def humanize_id(value):
     if value is None:
         return ""
     return str(value).replace("_", " ").replace(":", " ")
+
+
+# What the player reads while an agent's model is working on their turn.
+AGENT_AT_WORK = {
+    "planner": "your orders are being read",
+    "characters": "your people are having their say",
+    "events": "the next hours are taking shape",
+    "narrator": "the chronicle is being written",
+}
+
+
+@register.filter
+def agent_at_work(agent):
+    """A pending turn's working agent in the player's words."""
+    return AGENT_AT_WORK.get(agent, "")
