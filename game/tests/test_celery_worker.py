@@ -18,7 +18,9 @@ import uuid
 import pytest
 from websockets.sync.client import connect as ws_connect
 
+from agents.llm.fake_server import FakeModelServer
 from fortress_site.celery import app
+from game.models import Job
 from game.tests.live_server import PROJECT_ROOT, LiveSite
 from game.tests.test_deploy_monitoring import _call
 
@@ -94,12 +96,31 @@ class Worker:
 
 
 @pytest.fixture(scope="module")
-def worker_site(tmp_path_factory):
+def model_server():
+    with FakeModelServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def worker_site(tmp_path_factory, model_server):
     url = _redis_url()
     _require_redis(url)
     site = LiveSite(tmp_path_factory.mktemp("worker-site"))
     worker = Worker(site)
     run = uuid.uuid4().hex[:12]
+    voices = {
+        "profiles": {
+            "fake": {
+                "defaults": {
+                    "backend": "openai",
+                    "base_url": model_server.url,
+                    "model": "fake-voice",
+                    "timeout": 10,
+                },
+                "agents": {"characters": {}, "events": {}, "narrator": {}},
+            }
+        }
+    }
     try:
         site.prepare()
         site.env.update(
@@ -108,6 +129,7 @@ def worker_site(tmp_path_factory):
                 "CELERY_TASK_DEFAULT_QUEUE": f"fortress-test-{run}",
                 "CACHE_KEY_PREFIX": f"fortress-test-{run}",
                 "DJANGO_SUPERUSER_PASSWORD": "keep-ledger-77-mortar",
+                "FORTRESS_VOICES": json.dumps(voices),
             }
         )
         site.manage(
@@ -179,6 +201,51 @@ def test_a_simulation_runs_on_the_worker_and_streams_its_progress(worker_site):
     assert "succeeded" in worker.log_tail()
 
 
+def test_a_voiced_turn_is_played_by_the_worker_and_streamed_live(
+    worker_site, model_server
+):
+    site, worker = worker_site
+    token = _token(site)
+    status, body = _call(
+        site,
+        "POST",
+        "/api/v1/sessions/",
+        {"theme": "plague", "seed": 9, "voice": "fake"},
+        token=token,
+    )
+    assert status == 201, body
+    game = json.loads(body)
+    status, body = _call(site, "POST", "/api/v1/ws-tickets/", None, token)
+    ticket = json.loads(body)["ticket"]
+    url = f"ws://127.0.0.1:{site.port}/ws/sessions/{game['id']}/?ticket={ticket}"
+    model_server.set_mode("slow", delay=0.3)
+
+    with ws_connect(url, open_timeout=10) as socket:
+        assert json.loads(socket.recv(timeout=10))["type"] == "hello"
+        turn_url = f"/api/v1/sessions/{game['id']}/turns/"
+        choice = {"expected_turn": 0, "action": {"type": "choose", "option": 1}}
+        status, body = _call(site, "POST", turn_url, choice, token)
+        assert status == 202, body
+        assert _call(site, "POST", turn_url, choice, token)[0] == 409
+        seen = []
+        while not seen or seen[-1]["type"] not in ("turn", "turn_failed"):
+            seen.append(json.loads(socket.recv(timeout=JOB_SECONDS)))
+    model_server.set_mode("ok")
+
+    assert seen[-1]["type"] == "turn", (seen[-1], worker.log_tail())
+    assert seen[-1]["turn"] == 1
+    assert [m["pending"]["agent"] for m in seen if m["type"] == "progress"][-2:] == [
+        "events",
+        "narrator",
+    ]
+    exchanges = seen[-1]["record"]["recordings"]
+    assert exchanges and all(e["outcome"] == "ok" for e in exchanges), exchanges
+    status, body = _call(
+        site, "GET", f"/api/v1/sessions/{game['id']}/verify/", None, token
+    )
+    assert json.loads(body)["ok"] is True
+
+
 def test_the_periodic_clean_ups_run_on_the_worker_by_name(worker_site):
     site, worker = worker_site
     token = _token(site)
@@ -194,9 +261,11 @@ def test_the_periodic_clean_ups_run_on_the_worker_by_name(worker_site):
         )
         assert result.returncode == 0, result.stderr
 
+    # Every scheduled task is a clean-up that leaves a job of its own kind.
+    expected = {kind: "succeeded" for kind in Job.Kind.values if kind != "simulation"}
     deadline = time.monotonic() + JOB_SECONDS
     kinds = {}
-    while time.monotonic() < deadline and len(kinds) < 4:
+    while time.monotonic() < deadline and len(kinds) < len(expected):
         status, body = _call(site, "GET", "/api/v1/jobs/?limit=50", token=token)
         assert status == 200, body
         kinds = {
@@ -206,12 +275,8 @@ def test_the_periodic_clean_ups_run_on_the_worker_by_name(worker_site):
         }
         time.sleep(0.3)
 
-    assert kinds == {
-        "abandon_idle": "succeeded",
-        "purge_idempotency_keys": "succeeded",
-        "flush_tokens": "succeeded",
-        "prune_jobs": "succeeded",
-    }, worker.log_tail()
+    assert len(app.conf.beat_schedule) == len(expected)
+    assert kinds == expected, worker.log_tail()
 
 
 def test_every_scheduled_task_is_registered():
