@@ -223,6 +223,31 @@ def test_stale_expected_turn_shows_a_message_and_applies_nothing(player_client, 
     assert Turn.objects.filter(session=game).count() == 1
 
 
+def test_a_page_ahead_of_the_game_is_not_called_stale(player_client, game):
+    url = reverse("game_turn", args=[game.id])
+
+    response = player_client.post(url, {"expected_turn": "7", "option": "0"})
+
+    assert any("does not match the siege" in notice for notice in notices(response))
+    assert not any("moved on" in notice for notice in notices(response))
+    game.refresh_from_db()
+    assert game.turn_number == 0
+
+
+def test_orders_in_the_players_own_words_are_played(player_client, game):
+    url = reverse("game_order_text", args=[game.id])
+
+    response = player_client.post(url, {"expected_turn": "0", "text": "repair it"})
+
+    assert response.status_code == 302
+    turn = Turn.objects.get(session=game)
+    assert turn.action == {"type": "free_text", "text": "repair it"}
+    assert (
+        player_client.post(url, {"expected_turn": "1", "text": " "}).status_code == 302
+    )
+    assert Turn.objects.filter(session=game).count() == 1
+
+
 @pytest.mark.parametrize(
     "data",
     [{"expected_turn": "0"}, {"expected_turn": "0", "option": "7"}, {}],
@@ -343,8 +368,13 @@ def test_posting_a_direct_order_plays_it_as_the_turn(player_client, game):
 
 @pytest.mark.parametrize(
     "change",
-    [{"function": "summon_dragons"}, {"arg_amount": "lots"}, {"arg_amount": ""}],
-    ids=["unknown order", "non-numeric argument", "missing argument"],
+    [
+        {"function": "summon_dragons"},
+        {"arg_amount": "lots"},
+        {"arg_amount": ""},
+        {"arg_evil": "1"},
+    ],
+    ids=["unknown order", "non-numeric argument", "missing argument", "stray field"],
 )
 def test_unreadable_direct_order_shows_a_message_and_applies_nothing(
     player_client, game, change

@@ -70,12 +70,19 @@ def order_action(data, orders) -> dict:
     if spec is None:
         raise ValueError("That order cannot be given in this siege.")
 
+    expected = {f"arg_{name}" for name in spec.get("args", {})}
+    stray = sorted(
+        key for key in data if key.startswith("arg_") and key not in expected
+    )
+    if stray:
+        raise ValueError(f"This order takes no {stray[0].removeprefix('arg_')}.")
+
     args = {}
     for name, arg in spec.get("args", {}).items():
         label = name.replace("_", " ")
         raw = (data.get(f"arg_{name}") or "").strip()
         if not raw:
-            raise ValueError(f"The order needs a {label}.")
+            raise ValueError(f"Fill in the {label} for this order.")
         if arg.get("type") == "int":
             try:
                 args[name] = int(raw)

@@ -335,11 +335,18 @@ def _submit(request, session_id, action, expected_turn):
             request, "Your last orders are still being carried out; wait for them."
         )
     except StaleTurn as exc:
-        messages.warning(
-            request,
-            f"The siege had already moved on to turn {exc.current_turn}, so that "
-            "order was not given. Here is the situation now.",
-        )
+        if exc.current_turn > expected_turn:
+            text = (
+                f"The siege had already moved on to turn {exc.current_turn}, so "
+                "that order was not given. Here is the situation now."
+            )
+        else:
+            text = (
+                "That order came from a page that does not match the siege "
+                f"(it stands at turn {exc.current_turn}); nothing was done. "
+                "Here is the situation now."
+            )
+        messages.warning(request, text)
     except GameOver:
         messages.info(request, "This siege is over; no more orders can be given.")
     except GameError as exc:
