@@ -237,6 +237,12 @@ CELERY_BEAT_SCHEDULE["fail-lost-turns"] = {
     "schedule": timedelta(minutes=5),
 }
 
+# A worker serves its own /metrics on this port when it is set (0: none);
+# prometheus_client reads PROMETHEUS_MULTIPROC_DIR itself, at import.
+WORKER_METRICS_PORT = env.int("FORTRESS_WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDR = env.str("FORTRESS_WORKER_METRICS_ADDR", default="0.0.0.0")
+WORKER_METRICS_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+
 # Language-model voices (docs/language-models.md): a JSON object of named
 # voice profiles, inline or in a file. Empty: every game is rule-based.
 _VOICES_FILE = env.str("FORTRESS_VOICES_FILE", default="")
