@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import urllib.request
 import uuid
 
 import pytest
@@ -21,7 +22,7 @@ from websockets.sync.client import connect as ws_connect
 from agents.llm.fake_server import FakeModelServer
 from fortress_site.celery import app
 from game.models import Job
-from game.tests.live_server import PROJECT_ROOT, LiveSite
+from game.tests.live_server import PROJECT_ROOT, LiveSite, free_port
 from game.tests.test_deploy_monitoring import _call
 
 WORKER_REDIS_DB = 14
@@ -50,8 +51,9 @@ def _require_redis(url: str) -> None:
 class Worker:
     """One Celery worker process with the site's environment."""
 
-    def __init__(self, site: LiveSite):
+    def __init__(self, site: LiveSite, **env: str):
         self.site = site
+        self.env = env
         self.log_path = site.workdir / "worker.log"
         self.process = None
 
@@ -71,7 +73,7 @@ class Worker:
                 "--loglevel=INFO",
             ],
             cwd=PROJECT_ROOT,
-            env=self.site.env,
+            env={**self.site.env, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -106,7 +108,13 @@ def worker_site(tmp_path_factory, model_server):
     url = _redis_url()
     _require_redis(url)
     site = LiveSite(tmp_path_factory.mktemp("worker-site"))
-    worker = Worker(site)
+    # Only the worker counts into files and serves its own metrics.
+    worker = Worker(
+        site,
+        FORTRESS_WORKER_METRICS_PORT=str(free_port()),
+        FORTRESS_WORKER_METRICS_ADDR="127.0.0.1",
+        PROMETHEUS_MULTIPROC_DIR=str(site.workdir / "worker-metrics"),
+    )
     run = uuid.uuid4().hex[:12]
     voices = {
         "profiles": {
@@ -244,6 +252,19 @@ def test_a_voiced_turn_is_played_by_the_worker_and_streamed_live(
         site, "GET", f"/api/v1/sessions/{game['id']}/verify/", None, token
     )
     assert json.loads(body)["ok"] is True
+
+    # The worker that asked the model serves the counts of it.
+    port = worker.env["FORTRESS_WORKER_METRICS_PORT"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        scraped = r.read().decode()
+    for agent in ("characters", "events", "narrator"):
+        sample = (
+            "fortress_voice_requests_total"
+            f'{{agent="{agent}",backend="openai",outcome="ok"}}'
+        )
+        assert sample in scraped, scraped[:2000]
+    assert 'fortress_pending_turns_total{outcome="played"} 1.0' in scraped
+    assert "fortress_voice_latency_seconds_bucket" in scraped
 
 
 def test_the_periodic_clean_ups_run_on_the_worker_by_name(worker_site):

@@ -371,12 +371,20 @@ def test_every_place_agrees_on_the_web_port():
                     backend = path["backend"]["service"]
                     assert backend["name"] == "fortress-web"
                     assert backend["port"]["name"] == service_port["name"]
-        if doc["kind"] == "NetworkPolicy":
+        if doc["kind"] == "NetworkPolicy" and _selects(
+            doc["spec"]["podSelector"], web_pod_labels()
+        ):
             for rule in doc["spec"].get("ingress", []):
                 assert [p["port"] for p in rule["ports"]] == [APP_PORT]
 
     probe = _probe_module()
     assert probe.DEFAULT_PORT == APP_PORT
+
+
+def web_pod_labels() -> dict:
+    return k8s_object("Deployment", "fortress-web")["spec"]["template"]["metadata"][
+        "labels"
+    ]
 
 
 def _probe_module():
@@ -805,9 +813,21 @@ def test_network_policies_deny_by_default_and_open_only_what_the_app_needs():
 
     assert admitted_from("ingress-nginx")
     assert admitted_from("monitoring")
+    worker_ingress = [
+        rule
+        for spec in policies.values()
+        if _selects(spec["podSelector"], pod_labels["fortress-worker"])
+        for rule in spec.get("ingress", [])
+    ]
+    # Only Prometheus, only on the worker's metrics port.
+    assert [
+        (peer["namespaceSelector"]["matchLabels"], [p["port"] for p in rule["ports"]])
+        for rule in worker_ingress
+        for peer in rule["from"]
+    ] == [({"kubernetes.io/metadata.name": "monitoring"}, [9808])]
     for name, labels in pod_labels.items():
-        if name != "fortress-web":
-            # Nothing may connect to the worker, beat or migration.
+        if name not in ("fortress-web", "fortress-worker"):
+            # Nothing may connect to beat or the migration.
             assert not any(
                 _selects(spec["podSelector"], labels) and spec.get("ingress")
                 for spec in policies.values()
@@ -830,6 +850,29 @@ def test_network_policies_deny_by_default_and_open_only_what_the_app_needs():
             ("TCP", 443),
         ):
             assert needed in reachable, (name, needed)
+
+
+def test_every_worker_serves_its_metrics_where_prometheus_looks():
+    worker = k8s_object("Deployment", "fortress-worker")
+    (container,) = pod_containers(worker)
+    env = {variable["name"]: variable["value"] for variable in container["env"]}
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports["metrics"] == int(env["FORTRESS_WORKER_METRICS_PORT"])
+    # The pool's files go to the writable /tmp of a read-only container.
+    assert env["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/")
+    monitor = k8s_object("PodMonitor", "fortress-worker")["spec"]
+    assert _selects(
+        monitor["selector"], worker["spec"]["template"]["metadata"]["labels"]
+    )
+    assert [e["port"] for e in monitor["podMetricsEndpoints"]] == ["metrics"]
+
+    compose_worker = compose_app_services()["worker"]["environment"]
+    scrape = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    (job,) = [j for j in scrape["scrape_configs"] if j["job_name"] == "fortress-worker"]
+    (target,) = job["dns_sd_configs"]
+    assert target["names"] == ["worker"]
+    assert target["port"] == int(compose_worker["FORTRESS_WORKER_METRICS_PORT"])
+    assert compose_worker["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/")
 
 
 def test_prometheus_operator_resources_point_at_the_web_pods():
