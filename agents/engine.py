@@ -31,7 +31,7 @@ from agents.theme import Theme
 ACTION_KEYS = {
     "choose": ("type", "option"),
     "order": ("type", "function", "args"),
-    "gm_event": ("type", "function", "args", "text"),
+    "gm_event": ("type", "function", "args", "text", "scene"),
     "free_text": ("type", "text"),
 }
 GM_TEXT_MAX = 500
@@ -178,6 +178,8 @@ def check_action(state: State, action: Any) -> None:
             )
     else:
         _check_gm_event(theme, action)
+        if name is None:
+            return
     fn = REGISTRY[str(name)]
     args = action.get("args", {})
     problem = arg_problem(fn, args, theme)
@@ -194,13 +196,27 @@ def check_action(state: State, action: Any) -> None:
 
 
 def _check_gm_event(theme: Theme, action: dict[str, Any]) -> None:
-    """A game master may call any enabled function but upkeep, with a note."""
+    """A game master may call any enabled function but upkeep, with a note, and
+    may set the next scene from the theme's deck (with or without a call)."""
     name = action.get("function")
-    fn = REGISTRY.get(name) if isinstance(name, str) else None
-    if fn is None or fn.category == "upkeep":
-        raise ActionError("function must name a safe function (not upkeep)", "function")
-    if name in theme.disabled:
-        raise ActionError(f"{name} is disabled in this theme", "function")
+    scene = action.get("scene")
+    if "scene" in action and (not isinstance(scene, str) or scene not in theme.scenes):
+        raise ActionError("scene must name a scene of this theme's deck", "scene")
+    if name is None and "function" not in action:
+        if scene is None:
+            raise ActionError(
+                "a game-master event needs a function, a scene or both", "function"
+            )
+        if "args" in action:
+            raise ActionError("args need a function to go to", "args")
+    else:
+        fn = REGISTRY.get(name) if isinstance(name, str) else None
+        if fn is None or fn.category == "upkeep":
+            raise ActionError(
+                "function must name a safe function (not upkeep)", "function"
+            )
+        if name in theme.disabled:
+            raise ActionError(f"{name} is disabled in this theme", "function")
     text = action.get("text", "")
     if not isinstance(text, str) or len(text) > GM_TEXT_MAX:
         raise ActionError(
@@ -300,6 +316,9 @@ def resolve_turn(
         director.advance(theme, work, streams("director"))
         t, timings["director"] = _lap(t)
         scene_id = events.draw(theme, work, streams)
+        if action["type"] == "gm_event" and "scene" in action:
+            # The draw above still happens, so no stream shifts for later turns.
+            scene_id = action["scene"]
         work["scene"] = events.present(theme, work, scene_id, streams)
         if voice is not None:
             work["scene"] = steps.voiced_scene(
@@ -316,8 +335,10 @@ def resolve_turn(
             "title": played["title"],
             "option": {"index": chosen["index"], "label": chosen["label"]},
         }
-    elif action["type"] == "gm_event" and action.get("text"):
-        opening = action["text"]
+    elif action["type"] == "gm_event" and (
+        action.get("text") or "function" not in action
+    ):
+        opening = action.get("text", "")
         scene_part = {"id": played["id"], "title": played["title"], "option": None}
     elif action["type"] == "free_text":
         opening = _free_text_opening(theme, work, calls or [], roll)

@@ -103,7 +103,12 @@ def plan(
     if action["type"] == "free_text":
         calls = calls or []
     elif action["type"] in ("order", "gm_event"):
-        calls = [{"fn": action["function"], "args": action.get("args", {})}]
+        # A game master's event may only set the next scene, calling nothing.
+        calls = (
+            [{"fn": action["function"], "args": action.get("args", {})}]
+            if "function" in action
+            else []
+        )
     else:
         scene = theme.scenes[data["scene"]["id"]]
         calls = scene["options"][action["option"]]["plan"]

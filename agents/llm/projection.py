@@ -148,6 +148,11 @@ def action_view(
         }
     if kind == "free_text":
         return {"kind": "free_text", "text": action["text"]}
+    if "function" not in action:
+        out = {"kind": "gm_event", "order": "a change of plans"}
+        if action.get("text"):
+            out["text"] = clip(action["text"], FACT_CHARS)
+        return out
     wording = theme.data["functions"].get("order_text", {}).get(action["function"], {})
     out = {
         "kind": "gm_event" if kind == "gm_event" else "order",

@@ -460,6 +460,60 @@ def test_a_game_master_event_is_a_recorded_turn_outside_the_order_list(theme):
     )
 
 
+def test_a_game_master_may_set_the_next_scene_and_nothing_else(theme):
+    state = agents.new_game(theme, 5)
+    chosen = sorted(theme.scenes)[-1]
+    event = {"type": "gm_event", "scene": chosen, "text": "Riders on the ridge."}
+
+    outcome = agents.resolve_turn(state, event)
+
+    assert outcome.record["actor"] == "gm"
+    assert not [p for p in outcome.record["proposals"] if p["agent"] == "gm"]
+    assert outcome.state.data["scene"]["id"] == chosen
+    assert outcome.record["next_scene"]["id"] == chosen
+    assert outcome.record["narrative"][0] == "Riders on the ridge."
+    assert (
+        agents.replay(theme, 5, [event])[0]["chain_hash"]
+        == (outcome.record["chain_hash"])
+    )
+
+
+def test_setting_the_scene_shifts_no_stream_of_later_turns(theme):
+    state = agents.new_game(theme, 5)
+    plain = agents.resolve_turn(state, {"type": "choose", "option": 0})
+    chosen = plain.state.data["scene"]["id"]
+    forced = agents.resolve_turn(
+        state, {"type": "gm_event", "scene": chosen, "function": "wait"}
+    )
+    # Forcing the scene the Director drew anyway leaves its text the same.
+    assert forced.state.data["scene"] == plain.state.data["scene"]
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"type": "gm_event", "scene": "no_such_scene"}, "scene"),
+        ({"type": "gm_event", "scene": 3}, "scene"),
+        ({"type": "gm_event"}, "function"),
+        ({"type": "gm_event", "text": "only words"}, "function"),
+        ({"type": "gm_event", "scene": None}, "scene"),
+    ],
+)
+def test_a_bad_game_master_scene_is_refused(theme, event, field):
+    state = agents.new_game(theme, 5)
+    with pytest.raises(ActionError) as caught:
+        agents.resolve_turn(state, event)
+    assert caught.value.field == field
+
+
+def test_args_without_a_function_are_refused(theme):
+    state = agents.new_game(theme, 5)
+    scene = sorted(theme.scenes)[0]
+    with pytest.raises(ActionError) as caught:
+        agents.resolve_turn(state, {"type": "gm_event", "scene": scene, "args": {}})
+    assert caught.value.field == "args"
+
+
 def test_an_order_is_told_by_its_effects_not_by_its_description(theme):
     state = agents.new_game(theme, 5)
     order = {"type": "order", "function": "barricade", "args": {"structure": "gate"}}
