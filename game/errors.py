@@ -21,6 +21,14 @@ class GameError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
+class Forbidden(GameError):
+    """The caller is known but may not do this."""
+
+    status = 403
+    code = "forbidden"
+    default_message = "You may not do that."
+
+
 class NotFound(GameError):
     status = 404
     code = "not_found"

@@ -83,6 +83,9 @@ class GameSession(models.Model):
 
     class Meta:
         ordering = ["-updated"]
+        permissions = [
+            ("intervene", "Can intervene in games as a game master"),
+        ]
         indexes = [
             models.Index(fields=["owner", "-updated"]),
             models.Index(fields=["visibility", "status"]),

@@ -354,3 +354,61 @@ def session_verify(session: GameSession) -> dict:
     if final is not None and session.state != final.data:
         bad(last, "the stored current state differs from the replay")
     return report
+
+
+def session_inspect(session: GameSession) -> dict:
+    """A game turn by turn for game masters, with every state rebuilt by replay.
+
+    ``states[n]`` is the state after turn n (0: the opening), or None from
+    the first turn the replay could not play; ``turns`` pairs each stored
+    turn with the problems the replay found in it.
+    """
+    turns = list(turn_list(session=session))
+    opening, replayed = replay_stored(session, turns)
+    states: list[dict | None] = [opening.data]
+    for item in replayed:
+        states.append(item.outcome.state.data if item.outcome is not None else None)
+    return {
+        "states": states,
+        "turns": [(item.turn, item.problems) for item in replayed],
+    }
+
+
+def state_diff(before: dict, after: dict) -> list[dict]:
+    """What changed between two states of one game: path, from, to."""
+    from agents.engine import effects_diff
+
+    return effects_diff(before, after)
+
+
+def overview_today(now=None) -> dict:
+    """Figures for the admin's front page: today's games, endings, latency."""
+    from django.db.models import Avg, Count, F
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    turns_today = Turn.objects.filter(created__gte=start)
+    endings = (
+        GameSession.objects.filter(status=GameSession.Status.ENDED)
+        .exclude(ending="")
+        .values("theme__slug", "ending")
+        .annotate(count=Count("pk"))
+        .order_by("theme__slug", "-count", "ending")
+    )
+    return {
+        "started_today": GameSession.objects.filter(created__gte=start).count(),
+        # Ended today: the game's last turn, the one that ended it, is today's.
+        "ended_today": GameSession.objects.filter(
+            status=GameSession.Status.ENDED,
+            turns__number=F("turn_number"),
+            turns__created__gte=start,
+        )
+        .distinct()
+        .count(),
+        "active": GameSession.objects.filter(status=GameSession.Status.ACTIVE).count(),
+        "turns_today": turns_today.count(),
+        "mean_turn_ms": (turns_today.aggregate(mean=Avg("duration_us"))["mean"] or 0)
+        / 1000,
+        "endings": list(endings),
+    }

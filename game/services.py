@@ -24,6 +24,7 @@ from game import metrics
 from game.broadcast import broadcast_turn
 from game.errors import (
     ChainCorrupt,
+    Forbidden,
     GameOver,
     IdempotencyConflict,
     InvalidAction,
@@ -308,6 +309,48 @@ def session_set_visibility(*, session_id, user, visibility: str) -> GameSession:
     return session
 
 
+def session_set_visibility_for_operator(*, session_id, visibility: str) -> GameSession:
+    """session_set_visibility for game masters' tools: any game."""
+    if visibility not in GameSession.Visibility.values:
+        raise InvalidInput(
+            "Visibility must be private or public.",
+            details={"visibility": [f'"{visibility}" is not a valid choice.']},
+        )
+    session = session_by_id(session_id)
+    GameSession.objects.filter(pk=session.pk).update(
+        visibility=visibility, version=F("version") + 1, updated=timezone.now()
+    )
+    session.refresh_from_db()
+    return session
+
+
+def session_abandon(*, session_id) -> GameSession:
+    """End an active game without an ending (a game master's tool).
+
+    Its turns stay as they are and it still replays; it takes no more turns.
+    A game that is already over is refused.
+    """
+    with transaction.atomic():
+        session = (
+            GameSession.objects.select_for_update()
+            .select_related("theme", "owner")
+            .get(pk=session_by_id(session_id).pk)
+        )
+        if session.status != GameSession.Status.ACTIVE:
+            raise GameOver(
+                f"This game is already {session.get_status_display().lower()}.",
+                details={"status": session.status},
+            )
+        GameSession.objects.filter(pk=session.pk).update(
+            status=GameSession.Status.ABANDONED,
+            version=F("version") + 1,
+            updated=timezone.now(),
+        )
+        session.refresh_from_db()
+    logger.info("session %s abandoned by a game master", session.pk)
+    return session
+
+
 def session_set_voice(
     *, session_id, user=None, voice: str | None, voice_overrides: dict | None = None
 ) -> GameSession:
@@ -350,17 +393,17 @@ def _ending_of(data: dict) -> tuple[str, str]:
     return "", ""
 
 
-def _check_turn_input(action, expected_turn, idempotency_key):
+def _check_turn_input(
+    action, expected_turn, idempotency_key, allowed=PLAYER_ACTION_TYPES
+):
     if not isinstance(action, dict):
         raise InvalidInput(
             "The action must be a JSON object.",
             details={"action": ["Expected an object."]},
         )
-    if action.get("type") not in PLAYER_ACTION_TYPES:
-        raise InvalidAction(
-            'The action type must be "choose", "order" or "free_text".',
-            field="type",
-        )
+    if action.get("type") not in allowed:
+        names = ", ".join(f'"{name}"' for name in allowed)
+        raise InvalidAction(f"The action type must be one of {names}.", field="type")
     if isinstance(expected_turn, bool) or not isinstance(expected_turn, int):
         raise InvalidInput(
             "expected_turn must be the number of the game's current turn.",
@@ -428,54 +471,91 @@ def turn_submit(
                     status=stored.response_status,
                 )
 
-        if session.status != GameSession.Status.ACTIVE:
-            metrics.record_turn_refused("game_over")
-            raise GameOver(
-                details={"status": session.status, "ending": session.ending or None}
-            )
-        if expected_turn != session.turn_number:
-            metrics.record_turn_refused("stale")
-            raise StaleTurn(
-                f"expected_turn is {expected_turn} but the game is at turn "
-                f"{session.turn_number}.",
-                current_turn=session.turn_number,
-            )
-        # Imported here: game.pending builds on this module.
-        from game import pending
+        return _play(session, user, action, expected_turn, idempotency_key, fingerprint)
 
-        pending.pending_turn_check_none_open(session)
 
-        state = agents.restore(theme_engine(session.theme), session.state)
-        if voice_configs(session.voice) is not None:
-            try:
-                agents.check_action(state, action)
-            except agents.ActionError as exc:
-                metrics.record_turn_refused("invalid")
-                raise _invalid_action(exc) from exc
-            queued = pending.pending_turn_queue(
-                session=session, user=user, action=action
-            )
-            if idempotency_key is not None:
-                _idempotency_store(
-                    user, idempotency_key, session, fingerprint, None, 202, queued
-                )
-            return TurnResult(
-                turn=None, session=session, replayed=False, payload=queued, status=202
-            )
+def turn_submit_gm(*, session_id, user, event: dict, expected_turn: int) -> TurnResult:
+    """Play a game master's event as the next turn of any game.
 
-        started = time.perf_counter_ns()
+    ``event`` is a ``gm_event`` action without its type: a safe-function call
+    (``function``, ``args``), a ``scene`` from the theme's deck to come next,
+    or both, and optionally a ``text`` the chronicle opens with. The Judge
+    rules on it like on any proposal; it is recorded, broadcast and replayed
+    like any turn. Needs the ``game.intervene`` permission.
+    """
+    if not (user.is_active and user.is_staff and user.has_perm("game.intervene")):
+        raise Forbidden("Intervening in games needs the game-master permission.")
+    if not isinstance(event, dict):
+        raise InvalidInput(
+            "The event must be an object.", details={"event": ["Expected an object."]}
+        )
+    action = {"type": "gm_event", **{k: v for k, v in event.items() if k != "type"}}
+    _check_turn_input(action, expected_turn, None, allowed=("gm_event",))
+
+    with transaction.atomic():
+        session = (
+            GameSession.objects.select_for_update()
+            .select_related("theme", "owner")
+            .get(pk=session_by_id(session_id).pk)
+        )
+        result = _play(session, user, action, expected_turn, None, "")
+    logger.info(
+        "game-master event session=%s turn=%s by=%s",
+        session.pk,
+        expected_turn + 1,
+        user,
+    )
+    return result
+
+
+def _play(session, user, action, expected_turn, idempotency_key, fingerprint):
+    """The turn on a session locked by the caller: checks, then play or queue."""
+    if session.status != GameSession.Status.ACTIVE:
+        metrics.record_turn_refused("game_over")
+        raise GameOver(
+            details={"status": session.status, "ending": session.ending or None}
+        )
+    if expected_turn != session.turn_number:
+        metrics.record_turn_refused("stale")
+        raise StaleTurn(
+            f"expected_turn is {expected_turn} but the game is at turn "
+            f"{session.turn_number}.",
+            current_turn=session.turn_number,
+        )
+    # Imported here: game.pending builds on this module.
+    from game import pending
+
+    pending.pending_turn_check_none_open(session)
+
+    state = agents.restore(theme_engine(session.theme), session.state)
+    if voice_configs(session.voice) is not None:
         try:
-            outcome = agents.resolve_turn(state, action)
+            agents.check_action(state, action)
         except agents.ActionError as exc:
             metrics.record_turn_refused("invalid")
             raise _invalid_action(exc) from exc
-        duration_us = (time.perf_counter_ns() - started) // 1000
-
-        turn, payload = turn_commit(session, action, outcome, duration_us)
+        queued = pending.pending_turn_queue(session=session, user=user, action=action)
         if idempotency_key is not None:
             _idempotency_store(
-                user, idempotency_key, session, fingerprint, turn, 201, payload
+                user, idempotency_key, session, fingerprint, None, 202, queued
             )
+        return TurnResult(
+            turn=None, session=session, replayed=False, payload=queued, status=202
+        )
+
+    started = time.perf_counter_ns()
+    try:
+        outcome = agents.resolve_turn(state, action)
+    except agents.ActionError as exc:
+        metrics.record_turn_refused("invalid")
+        raise _invalid_action(exc) from exc
+    duration_us = (time.perf_counter_ns() - started) // 1000
+
+    turn, payload = turn_commit(session, action, outcome, duration_us)
+    if idempotency_key is not None:
+        _idempotency_store(
+            user, idempotency_key, session, fingerprint, turn, 201, payload
+        )
     return TurnResult(turn=turn, session=session, replayed=False, payload=payload)
 
 
