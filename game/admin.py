@@ -9,7 +9,9 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,7 +20,7 @@ from django.utils.safestring import mark_safe
 
 from agents.engine import STORYTELLERS
 from agents.policies import POLICIES
-from game import selectors, services, sim_report, voices
+from game import gm_console, portability, selectors, services, sim_report, voices
 from game.errors import GameError
 from game.jobs import services as job_services
 from game.models import GameSession, IdempotencyKey, Job, PendingTurn, Theme, Turn
@@ -98,7 +100,16 @@ class SessionActionForm(ActionForm):
 @admin.register(GameSession)
 class GameSessionAdmin(admin.ModelAdmin):
     action_form = SessionActionForm
-    actions = ["verify_chain", "fork_at_turn", "switch_voice"]
+    change_form_template = "admin/game/gamesession/change_form.html"
+    actions = [
+        "verify_chain",
+        "fork_at_turn",
+        "switch_voice",
+        "make_public",
+        "make_private",
+        "abandon",
+        "export_transcript",
+    ]
     list_display = [
         "id",
         "owner",
@@ -140,6 +151,96 @@ class GameSessionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # Viewing is allowed; saving would bypass the services.
         return False
+
+    def get_urls(self):
+        def wrap(view):
+            def wrapped(request, object_id):
+                return view(self, request, object_id)
+
+            return self.admin_site.admin_view(wrapped)
+
+        return [
+            path(
+                "<uuid:object_id>/inspect/",
+                wrap(gm_console.inspect_view),
+                name="game_gamesession_inspect",
+            ),
+            path(
+                "<uuid:object_id>/intervene/",
+                wrap(gm_console.intervene_view),
+                name="game_gamesession_intervene",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_intervene"] = request.user.has_perm("game.intervene")
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def _each(self, request, queryset, verb, run, done):
+        """Run a service on each selected game and say how each went."""
+        for session in queryset:
+            try:
+                changed = run(session)
+            except GameError as exc:
+                self.message_user(
+                    request, f"{session.id} not {verb}: {exc.message}", messages.ERROR
+                )
+            else:
+                gm_console.audit(request, changed, done)
+                self.message_user(request, f"{session.id}: {done}", messages.SUCCESS)
+
+    @admin.action(description="Make public (spectators may watch)")
+    def make_public(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "made public",
+            lambda session: services.session_set_visibility_for_operator(
+                session_id=session.id, visibility="public"
+            ),
+            "Made public.",
+        )
+
+    @admin.action(description="Make private")
+    def make_private(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "made private",
+            lambda session: services.session_set_visibility_for_operator(
+                session_id=session.id, visibility="private"
+            ),
+            "Made private.",
+        )
+
+    @admin.action(description="End as abandoned (no more turns)")
+    def abandon(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "ended",
+            lambda session: services.session_abandon(session_id=session.id),
+            "Ended as abandoned.",
+        )
+
+    @admin.action(description="Export transcript (one game, as JSON)")
+    def export_transcript(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request, "Select exactly one game to export.", messages.ERROR
+            )
+            return None
+        session = queryset.get()
+        document = portability.session_export_for_operator(session_id=session.id)
+        response = HttpResponse(
+            json.dumps(document, indent=1, ensure_ascii=False),
+            content_type="application/json",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="fortress-{session.id}.json"'
+        )
+        return response
 
     @admin.display(description="State")
     def pretty_state(self, obj):
@@ -215,6 +316,9 @@ class GameSessionAdmin(admin.ModelAdmin):
                     request, f"{session.id} not forked: {exc.message}", messages.ERROR
                 )
             else:
+                gm_console.audit(
+                    request, session, f"Forked at turn {turn} into {fork.id}."
+                )
                 url = reverse("admin:game_gamesession_change", args=[fork.pk])
                 self.message_user(
                     request,
@@ -533,4 +637,32 @@ class PendingTurnAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(admin.ModelAdmin):
+    """Who changed what in the admin, for every game master to read."""
+
+    list_display = [
+        "action_time",
+        "user",
+        "content_type",
+        "object_repr",
+        "action_flag",
+        "change_message",
+    ]
+    list_filter = ["action_flag", "content_type", "user"]
+    search_fields = ["object_repr", "change_message", "user__username"]
+    date_hierarchy = "action_time"
+    readonly_fields = list_display + ["object_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The history is only worth something if nobody can edit it.
         return False

@@ -43,3 +43,11 @@ AGENT_AT_WORK = {
 def agent_at_work(agent):
     """A pending turn's working agent in the player's words."""
     return AGENT_AT_WORK.get(agent, "")
+
+
+@register.simple_tag
+def admin_overview():
+    """Today's figures for the admin's front page."""
+    from game.selectors import overview_today
+
+    return overview_today()
