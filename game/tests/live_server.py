@@ -165,3 +165,87 @@ class LiveSite:
             f"daphne was not healthy within {SERVER_START_SECONDS}s:\n"
             + self.log_tail()
         )
+
+
+class Worker:
+    """One Celery worker process with the site's environment."""
+
+    def __init__(self, site: LiveSite, **env: str):
+        self.site = site
+        self.env = env
+        self.log_path = site.workdir / "worker.log"
+        self.process = None
+
+    def start(self):
+        log = open(self.log_path, "a")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "fortress_site",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            cwd=PROJECT_ROOT,
+            env={**self.site.env, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def stop(self):
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def log_tail(self) -> str:
+        try:
+            return self.log_path.read_text()[-4000:]
+        except FileNotFoundError:
+            return ""
+
+
+def redis_url(database: int) -> str:
+    """Redis on the host REDIS_URL names (or the local one), on the given database.
+
+    Live sites get a database of their own: the test run's own cache is
+    cleared between tests, which would also clear their queues and groups.
+    """
+    configured = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    parts = urllib.parse.urlsplit(configured)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def require_redis(url: str) -> None:
+    """Skip without a Redis at url; in CI, where it must be there, fail."""
+    import pytest
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"this test needs Redis at {url}: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def redis_environment(database: int) -> dict[str, str]:
+    """Settings that put a live site on Redis, with a queue and keys of its own."""
+    run = uuid.uuid4().hex[:12]
+    return {
+        "REDIS_URL": redis_url(database),
+        "CELERY_TASK_DEFAULT_QUEUE": f"fortress-test-{run}",
+        "CACHE_KEY_PREFIX": f"fortress-test-{run}",
+    }

@@ -8,13 +8,11 @@ on a Redis database of its own, so nothing is left for another run to find.
 """
 
 import json
-import os
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
-import uuid
 
 import pytest
 from websockets.sync.client import connect as ws_connect
@@ -22,79 +20,19 @@ from websockets.sync.client import connect as ws_connect
 from agents.llm.fake_server import FakeModelServer
 from fortress_site.celery import app
 from game.models import Job
-from game.tests.live_server import PROJECT_ROOT, LiveSite, free_port
+from game.tests.live_server import (
+    PROJECT_ROOT,
+    LiveSite,
+    Worker,
+    free_port,
+    redis_environment,
+    redis_url,
+    require_redis,
+)
 from game.tests.test_deploy_monitoring import _call
 
 WORKER_REDIS_DB = 14
 JOB_SECONDS = 120
-
-
-def _redis_url() -> str:
-    """Redis on the host REDIS_URL names (or the local one), on its own database."""
-    configured = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    parts = urllib.parse.urlsplit(configured)
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{WORKER_REDIS_DB}"))
-
-
-def _require_redis(url: str) -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        message = f"the worker tests need Redis at {url}: {exc}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-class Worker:
-    """One Celery worker process with the site's environment."""
-
-    def __init__(self, site: LiveSite, **env: str):
-        self.site = site
-        self.env = env
-        self.log_path = site.workdir / "worker.log"
-        self.process = None
-
-    def start(self):
-        log = open(self.log_path, "a")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "fortress_site",
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-            ],
-            cwd=PROJECT_ROOT,
-            env={**self.site.env, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-
-    def stop(self):
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def log_tail(self) -> str:
-        try:
-            return self.log_path.read_text()[-4000:]
-        except FileNotFoundError:
-            return ""
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +43,8 @@ def model_server():
 
 @pytest.fixture(scope="module")
 def worker_site(tmp_path_factory, model_server):
-    url = _redis_url()
-    _require_redis(url)
+    url = redis_url(WORKER_REDIS_DB)
+    require_redis(url)
     site = LiveSite(tmp_path_factory.mktemp("worker-site"))
     # Only the worker counts into files and serves its own metrics.
     worker = Worker(
@@ -115,7 +53,6 @@ def worker_site(tmp_path_factory, model_server):
         FORTRESS_WORKER_METRICS_ADDR="127.0.0.1",
         PROMETHEUS_MULTIPROC_DIR=str(site.workdir / "worker-metrics"),
     )
-    run = uuid.uuid4().hex[:12]
     voices = {
         "profiles": {
             "fake": {
@@ -133,9 +70,7 @@ def worker_site(tmp_path_factory, model_server):
         site.prepare()
         site.env.update(
             {
-                "REDIS_URL": url,
-                "CELERY_TASK_DEFAULT_QUEUE": f"fortress-test-{run}",
-                "CACHE_KEY_PREFIX": f"fortress-test-{run}",
+                **redis_environment(WORKER_REDIS_DB),
                 "DJANGO_SUPERUSER_PASSWORD": "keep-ledger-77-mortar",
                 "FORTRESS_VOICES": json.dumps(voices),
             }

@@ -3,23 +3,32 @@
 The fake model server runs in this process on loopback and answers a little
 slowly, so the page can be seen telling the player which agent is at work
 before the turn arrives. The site is a real daphne on its own database with
-the fake server as its default voice.
+the fake server as its default voice; when the run has Redis, the site uses
+it too and a real Celery worker plays the turns.
 """
 
 import json
+import os
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from agents.llm.fake_server import FakeModelServer
-from game.tests.live_server import LiveSite
+from game.tests.live_server import (
+    LiveSite,
+    Worker,
+    redis_environment,
+    redis_url,
+    require_redis,
+)
 
 from .actions import sign_up
 
 pytestmark = pytest.mark.browser
 
 AGENTS = {"planner": {}, "characters": {}, "events": {}, "narrator": {}}
+VOICED_REDIS_DB = 13
 
 
 @pytest.fixture(scope="module")
@@ -47,35 +56,45 @@ def voiced_site(tmp_path_factory, model_server, live_site):
             "default": "fake",
         }
     )
+    worker = None
     try:
         site.prepare()
+        if os.environ.get("REDIS_URL"):
+            # The production shape: turns go through Redis to a real worker.
+            require_redis(redis_url(VOICED_REDIS_DB))
+            site.env.update(redis_environment(VOICED_REDIS_DB))
+            worker = Worker(site)
+            worker.start()
         site.start()
         yield site
     finally:
+        if worker is not None:
+            worker.stop()
         site.cleanup()
+
+
+# The banner may live only while a form post is on its way, when Playwright's
+# queries wait for the navigation; so every page reports each text the banner
+# shows through the console.
+WATCH_BANNER = """
+new MutationObserver(() => {
+  const banner = document.getElementById("pending-turn");
+  if (banner) console.log("banner: " + banner.textContent.trim());
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
 
 
 @pytest.fixture
 def voiced_page(chromium, voiced_site):
     context = chromium.new_context(base_url=voiced_site.base_url)
     context.set_default_timeout(20_000)
+    context.add_init_script(WATCH_BANNER)
     try:
         page = context.new_page()
         sign_up(page)
         yield page
     finally:
         context.close()
-
-
-# The banner lives only while the form post is on its way, and Playwright's
-# queries wait for that navigation; so the page itself reports each text it
-# shows, through the console.
-WATCH_BANNER = """
-new MutationObserver(() => {
-  const banner = document.getElementById("pending-turn");
-  if (banner) console.log("banner: " + banner.textContent.trim());
-}).observe(document.body, {subtree: true, childList: true, characterData: true});
-"""
 
 
 def test_a_voiced_game_shows_the_agents_at_work_then_the_turn(
@@ -97,7 +116,6 @@ def test_a_voiced_game_shows_the_agents_at_work_then_the_turn(
 
     for played in range(1, 4):
         expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
-        page.evaluate(WATCH_BANNER)
         model_server.set_mode("slow", delay=0.4)
         page.locator(".option").first.click()
         expect(page.locator(".turn-counter .turn-number")).to_have_text(str(played))
