@@ -20,7 +20,15 @@ from django.utils.safestring import mark_safe
 
 from agents.engine import STORYTELLERS
 from agents.policies import POLICIES
-from game import gm_console, portability, selectors, services, sim_report, voices
+from game import (
+    gm_console,
+    gm_themes,
+    portability,
+    selectors,
+    services,
+    sim_report,
+    voices,
+)
 from game.errors import GameError
 from game.jobs import services as job_services
 from game.models import GameSession, IdempotencyKey, Job, PendingTurn, Theme, Turn
@@ -46,9 +54,48 @@ class ThemeAdmin(admin.ModelAdmin):
     readonly_fields = ["slug", "version", "content_hash", "builtin", "pretty_data"]
     exclude = ["data"]
 
+    change_form_template = "admin/game/theme/change_form.html"
+    change_list_template = "admin/game/theme/change_list.html"
+
     def has_add_permission(self, request):
-        # Packs must pass the engine's validation, which only services run.
-        return False
+        # New packs come through the upload and edit pages, which store them
+        # through game.themes after the engine's validation.
+        return request.user.has_perm("game.add_theme")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The content is changed only by storing a new version; the title too,
+        # since it is part of the pack.
+        return [*self.readonly_fields, "title"]
+
+    def get_urls(self):
+        def wrap(view):
+            def wrapped(request, *args, **kwargs):
+                return view(self, request, *args, **kwargs)
+
+            return self.admin_site.admin_view(wrapped)
+
+        return [
+            path("upload/", wrap(gm_themes.upload_view), name="game_theme_upload"),
+            path(
+                "<int:object_id>/edit/",
+                wrap(gm_themes.edit_view),
+                name="game_theme_edit",
+            ),
+            path(
+                "<int:object_id>/clone/",
+                wrap(gm_themes.clone_view),
+                name="game_theme_clone",
+            ),
+            path(
+                "<int:object_id>/preview/",
+                wrap(gm_themes.preview_view),
+                name="game_theme_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:game_theme_upload")
 
     @admin.display(description="Data")
     def pretty_data(self, obj):
