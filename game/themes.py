@@ -105,8 +105,9 @@ def theme_save(*, raw: dict) -> tuple[Theme, bool]:
     """Store a game master's pack; (theme, created).
 
     The same content as a stored version, whatever version number it
-    names, is that version (nothing new is stored). Content that differs from the stored version it names becomes
-    the next free patch version. A built-in slug is refused: clone it.
+    names, is that version (nothing new is stored). New content under a
+    version that is taken becomes the next free patch version. A built-in
+    slug is refused: clone it.
     """
     compiled = theme_compile(raw)
     slug = compiled.slug
