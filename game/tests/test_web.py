@@ -490,3 +490,19 @@ def test_post_without_a_csrf_token_gets_the_expired_form_page(player, game):
     assert "That form had gone stale" in response.content.decode()
     game.refresh_from_db()
     assert game.turn_number == 0
+
+
+def test_the_map_draws_each_structure_by_its_condition(player_client, game):
+    state = game.state
+    first, second = list(state["structures"])[:2]
+    state["structures"][first]["integrity"] = 0
+    state["structures"][first]["status"] = "collapsed"
+    state["structures"][second]["fire"] = 2
+    type(game).objects.filter(pk=game.pk).update(state=state)
+
+    page = player_client.get(reverse("game", args=[game.id])).content.decode()
+
+    assert page.count('class="map-structure ') == len(state["structures"])
+    assert f'status-collapsed" data-structure="{first}"' in page
+    assert f'on-fire" data-structure="{second}"' in page
+    assert 'role="img" aria-labelledby="map-title map-desc"' in page

@@ -51,3 +51,13 @@ def admin_overview():
     from game.selectors import overview_today
 
     return overview_today()
+
+
+@register.simple_tag
+def map_radius(integrity, maximum):
+    """The filled disc of a structure on the map: its share of full strength."""
+    try:
+        share = max(0, min(int(integrity), int(maximum))) / max(int(maximum), 1)
+    except (TypeError, ValueError):
+        return 0
+    return round(5 * share, 2)
