@@ -4,7 +4,9 @@
 // without it; with it the bar moves, and the page reloads once the job ends
 // so its report appears.
 
-(function () {
+// The admin loads its scripts in the page head, before the progress box
+// exists, so the work waits for the document.
+function followJob() {
   const box = document.querySelector(".job-progress");
   if (!box || box.dataset.state === "succeeded" || box.dataset.state === "failed") {
     return;
@@ -14,11 +16,12 @@
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   const url = `${scheme}://${window.location.host}/ws/jobs/${box.dataset.jobId}/`;
   let retryMs = 1000;
+  const states = { queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed" };
 
   function show(done, total, state) {
     bar.max = Math.max(total, 1);
     bar.value = done;
-    text.textContent = `${done} of ${total} · ${state}`;
+    text.textContent = `${done} of ${total} · ${states[state] || state}`;
   }
 
   function connect() {
@@ -47,4 +50,10 @@
   }
 
   connect();
-})();
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", followJob);
+} else {
+  followJob();
+}
