@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -23,11 +24,30 @@ PRODUCTION = env.bool("FORTRESS_PRODUCTION", default=False)
 # is acceptable there and nowhere else, so production refuses to start without
 # its own secrets.
 _DEV_SECRET = "embedded-development-key-not-for-production"
+# Shorter than this, a secret is a placeholder or a typo, not a secret.
+SECRET_MIN_LENGTH = 16
+
+
+def _secret(name: str) -> str:
+    value = env.str(name)
+    if len(value.strip()) < SECRET_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"{name} must be a random value of at least {SECRET_MIN_LENGTH} "
+            "characters (for example `openssl rand -hex 32`)."
+        )
+    return value
+
+
 if PRODUCTION:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
-    JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY")
+    SECRET_KEY = _secret("DJANGO_SECRET_KEY")
+    JWT_SIGNING_KEY = _secret("JWT_SIGNING_KEY")
+    if JWT_SIGNING_KEY == SECRET_KEY:
+        raise ImproperlyConfigured(
+            "JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY, so that a leak "
+            "of one does not give away the other."
+        )
     # Prometheus presents this as a bearer token to read /metrics.
-    METRICS_TOKEN = env.str("METRICS_TOKEN")
+    METRICS_TOKEN = _secret("METRICS_TOKEN")
 else:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET)
     JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY", default=_DEV_SECRET + "-jwt")
@@ -245,11 +265,23 @@ WORKER_METRICS_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 
 # Language-model voices (docs/language-models.md): a JSON object of named
 # voice profiles, inline or in a file. Empty: every game is rule-based.
+# FORTRESS_VOICES_FILE, when set, is read instead of FORTRESS_VOICES.
 _VOICES_FILE = env.str("FORTRESS_VOICES_FILE", default="")
-if _VOICES_FILE:
-    FORTRESS_VOICES = json.loads(Path(_VOICES_FILE).read_text(encoding="utf-8"))
-else:
-    FORTRESS_VOICES = env.json("FORTRESS_VOICES", default={})
+_VOICES_SOURCE = _VOICES_FILE or "FORTRESS_VOICES"
+try:
+    if _VOICES_FILE:
+        _VOICES_TEXT = Path(_VOICES_FILE).read_text(encoding="utf-8")
+    else:
+        _VOICES_TEXT = env.str("FORTRESS_VOICES", default="") or "{}"
+    FORTRESS_VOICES = json.loads(_VOICES_TEXT)
+except OSError as exc:
+    raise ImproperlyConfigured(
+        f"FORTRESS_VOICES_FILE cannot be read: {exc.strerror} ({_VOICES_FILE})."
+    ) from exc
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"{_VOICES_SOURCE} is not valid JSON: {exc}. See docs/language-models.md."
+    ) from exc
 
 # What the clean-up tasks keep: games untouched this long count as abandoned,
 # turn idempotency keys and finished job rows older than this are deleted.

@@ -70,6 +70,25 @@ def test_production_refuses_to_start_without_each_secret(missing):
     assert missing in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("JWT_SIGNING_KEY", ""), ("METRICS_TOKEN", "   "), ("DJANGO_SECRET_KEY", "x")],
+)
+def test_production_refuses_empty_or_short_secrets(name, value):
+    result = manage("check", env=production_env(**{name: value}))
+    assert result.returncode != 0
+    assert f"{name} must be a random value of at least 16 characters" in (result.stderr)
+
+
+def test_production_refuses_one_key_for_both_signatures():
+    key = secrets.token_urlsafe(50)
+    result = manage(
+        "check", env=production_env(DJANGO_SECRET_KEY=key, JWT_SIGNING_KEY=key)
+    )
+    assert result.returncode != 0
+    assert "JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY" in result.stderr
+
+
 def test_production_with_the_embedded_backends_is_refused_by_name():
     result = manage(
         "check",
