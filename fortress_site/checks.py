@@ -148,21 +148,3 @@ def check_database_engine(app_configs, **kwargs):
             )
         ]
     return []
-
-
-@register(Tags.compatibility)
-def check_voices(app_configs, **kwargs):
-    """FORTRESS_VOICES must parse, in every mode: a bad one fails every turn."""
-    from game.voices import VoiceConfigError, voice_profiles
-
-    try:
-        voice_profiles()
-    except VoiceConfigError as exc:
-        return [
-            Error(
-                f"FORTRESS_VOICES is not valid: {exc}.",
-                hint="See docs/language-models.md for the profiles format.",
-                id="fortress.E010",
-            )
-        ]
-    return []

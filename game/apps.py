@@ -14,3 +14,14 @@ class GameConfig(AppConfig):
         from game.jobs.metrics import register_job_collector
 
         register_job_collector()
+
+        # A voices setting the engine cannot use would fail every voiced
+        # game; refuse to start instead, naming the bad part.
+        from django.core.exceptions import ImproperlyConfigured
+
+        from game.voices import VoiceConfigError, voice_profiles
+
+        try:
+            voice_profiles()
+        except VoiceConfigError as exc:
+            raise ImproperlyConfigured(f"{exc}. See docs/language-models.md.") from exc
