@@ -121,8 +121,9 @@ def _dispatch(pending_id, body: dict) -> None:
 def _claim(pending_id, task_id: str) -> PendingTurn | None:
     """Move a queued (or lost running) pending turn to running; None if not ours.
 
-    A running one may be taken over only once its lease ran out, which is
-    how a message redelivered after its worker died gets the turn played.
+    A running one is taken over by its own message handed back after its
+    worker died, or by any once its lease ran out. Whoever took it over last
+    is the only one whose turn can commit.
     """
     claimable = Q(state=PendingTurn.State.QUEUED) | (
         Q(state=PendingTurn.State.RUNNING) & _lost()
@@ -130,6 +131,8 @@ def _claim(pending_id, task_id: str) -> PendingTurn | None:
     changes = {"state": PendingTurn.State.RUNNING, "started": timezone.now()}
     if task_id:
         changes["task_id"] = task_id
+        # The same message handed back after its worker died: play it again.
+        claimable |= Q(state=PendingTurn.State.RUNNING, task_id=task_id)
     try:
         claimed = PendingTurn.objects.filter(claimable, pk=pending_id).update(**changes)
     except (ValueError, TypeError):
@@ -184,22 +187,29 @@ def pending_turn_execute(*, pending_id, task_id: str = "") -> bool:
             )
             if not _still_next(session, pending):
                 raise StaleTurn(current_turn=session.turn_number)
-            # Done only if it is still this task's: a pending turn given up as
-            # lost meanwhile must not be played after all.
+            # Done only if it is still this run's: a pending turn given up as
+            # lost, or taken over by its redelivered message, is not ours.
             finished = PendingTurn.objects.filter(
                 pk=pending.pk, state=PendingTurn.State.RUNNING, started=pending.started
             ).update(state=PendingTurn.State.DONE, finished=timezone.now(), agent="")
             if not finished:
-                raise StaleTurn(current_turn=session.turn_number)
+                raise _NotOurs
             turn, _payload = services.turn_commit(
                 session, pending.action, outcome, duration_us
             )
             PendingTurn.objects.filter(pk=pending.pk).update(turn=turn)
+    except _NotOurs:
+        logger.info("pending turn %s was taken over; this run is dropped", pending.pk)
+        return True
     except StaleTurn:
         _fail(pending, "The game moved on before this turn could be played.")
         return True
     metrics.PENDING_TURNS.labels(outcome="played").inc()
     return True
+
+
+class _NotOurs(Exception):
+    """The pending turn was given up or taken over while this run played it."""
 
 
 def _still_next(session: GameSession, pending: PendingTurn) -> bool:

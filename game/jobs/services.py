@@ -14,7 +14,7 @@ from datetime import timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -154,14 +154,21 @@ def _enqueue_simulation(job_id, task_id: str) -> None:
 
 
 def job_claim(*, job_id, task_id: str = "") -> Job | None:
-    """Move a queued job to running and return it; None if it was not queued."""
+    """Move a queued job to running and return it; None if there is none to run.
+
+    A running job is claimed again by the same task id: that is its message
+    handed back after the worker running it died, so the job starts over.
+    Any other message for a running or finished job claims nothing.
+    """
     pk = parse_job_id(job_id)
     if pk is None:
         return None
     changes = {"state": Job.State.RUNNING, "started": timezone.now()}
+    claimable = Q(state=Job.State.QUEUED)
     if task_id:
         changes["task_id"] = task_id
-    if not Job.objects.filter(pk=pk, state=Job.State.QUEUED).update(**changes):
+        claimable |= Q(state=Job.State.RUNNING, task_id=task_id)
+    if not Job.objects.filter(claimable, pk=pk).update(**changes):
         return None
     return Job.objects.get(pk=pk)
 

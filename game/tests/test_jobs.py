@@ -457,3 +457,22 @@ def test_metrics_count_jobs_by_kind_and_state(as_gemma, client, theme):
     assert 'fortress_task_runs{state="succeeded",task="simulation"} 1.0' in text
     assert 'fortress_task_runs{state="succeeded",task="prune_jobs"} 1.0' in text
     assert 'fortress_task_runs{state="failed",task="simulation"} 0.0' in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_simulation_whose_worker_died_runs_again_from_its_own_message(gemma, theme):
+    job = _queued_simulation(gemma)
+    # Its worker took it and died: the row says running, under that message.
+    Job.objects.filter(pk=job.pk).update(
+        state=Job.State.RUNNING, task_id="message-1", progress_done=1
+    )
+
+    other = tasks.simulation_run.apply(args=[str(job.pk)], task_id="message-2")
+    assert other.get()["ran"] is False
+
+    again = tasks.simulation_run.apply(args=[str(job.pk)], task_id="message-1")
+
+    assert again.get()["ran"] is True
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED
+    assert job.result["report"]["games"] == 3
