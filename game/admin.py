@@ -120,8 +120,11 @@ class TurnInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, obj.number)
 
 
+RULE_BASED = "rule-based"
+
+
 def _voice_choices():
-    return [("", "rule-based (no model)")] + [
+    return [("", "choose a voice"), (RULE_BASED, "rule-based (no model)")] + [
         (name, name) for name in sorted(voices.voice_profiles())
     ]
 
@@ -130,9 +133,11 @@ class SessionActionForm(ActionForm):
     """The action bar's extra fields: the turn "Fork at turn" starts from, and
     the voice "Switch voice" gives."""
 
-    turn = forms.IntegerField(
+    # Text, not a number field: a bad value is explained by the action
+    # rather than the whole form being dropped as "no action selected".
+    turn = forms.CharField(
         required=False,
-        min_value=0,
+        max_length=12,
         label="Turn",
         help_text="For “Fork at turn”: how many turns the new game keeps.",
     )
@@ -165,6 +170,7 @@ class GameSessionAdmin(admin.ModelAdmin):
         "turn_number",
         "ending",
         "visibility",
+        "voice_profile",
         "updated",
     ]
     list_filter = ["status", "theme", "visibility"]
@@ -172,7 +178,7 @@ class GameSessionAdmin(admin.ModelAdmin):
     list_select_related = ["owner", "theme"]
     date_hierarchy = "created"
     inlines = [TurnInline]
-    exclude = ["state"]
+    exclude = ["state", "voice"]
     readonly_fields = [
         "id",
         "owner",
@@ -313,6 +319,10 @@ class GameSessionAdmin(admin.ModelAdmin):
                 )
 
     @admin.display(description="Voice")
+    def voice_profile(self, obj):
+        return (obj.voice or {}).get("profile") or "rule-based"
+
+    @admin.display(description="Voice")
     def voice_setting(self, obj):
         summary = voices.voice_summary(obj.voice)
         if summary is None:
@@ -325,7 +335,15 @@ class GameSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Switch voice (for the next turns)")
     def switch_voice(self, request, queryset):
-        profile = request.POST.get("voice", "")
+        choice = request.POST.get("voice", "")
+        if not choice:
+            self.message_user(
+                request,
+                "Choose the voice in the Voice box, or “rule-based”.",
+                messages.ERROR,
+            )
+            return
+        profile = "" if choice == RULE_BASED else choice
         for session in queryset:
             try:
                 services.session_set_voice(session_id=session.id, voice=profile or None)
@@ -350,7 +368,9 @@ class GameSessionAdmin(admin.ModelAdmin):
             turn = int(raw)
         except ValueError:
             self.message_user(
-                request, "Enter the turn to fork at in the Turn box.", messages.ERROR
+                request,
+                "Enter the turn to fork at, a whole number, in the Turn box.",
+                messages.ERROR,
             )
             return
         for session in queryset:

@@ -126,6 +126,9 @@ def record_exchange(exchange: dict) -> None:
     from agents.llm import AGENTS, REASONS
     from agents.llm.config import BACKENDS
 
+    if exchange.get("reason") == "disabled":
+        # An agent the voice does not give a model to: no request, no failure.
+        return
     backend = exchange.get("backend")
     backend = backend if backend in BACKENDS else "none"
     agent = exchange.get("agent")

@@ -165,6 +165,19 @@ def pending_open_view(session: GameSession) -> dict | None:
     return pending_view(pending) if pending is not None else None
 
 
+def pending_submitted_view(body: dict) -> dict:
+    """A 202 body of a queued turn, brought up to date: game turn and pending."""
+    pending = PendingTurn.objects.select_related("session").get(
+        pk=body["pending"]["id"]
+    )
+    return {
+        **body,
+        "turn": pending.session.turn_number,
+        "status": pending.session.status,
+        "pending": pending_view(pending),
+    }
+
+
 def pending_by_id(pending_id) -> PendingTurn:
     """A pending turn by id, with no access check: for code that made it."""
     return PendingTurn.objects.get(pk=pending_id)

@@ -54,7 +54,6 @@ class SessionCreateInput(StrictSerializer):
     voice = serializers.CharField(
         required=False,
         allow_null=True,
-        allow_blank=True,
         max_length=40,
         help_text="A language-model voice profile the site configures; null for "
         "the rule-based agents. Leave out for the site's default.",
@@ -81,9 +80,9 @@ class SessionUpdateInput(StrictSerializer):
     voice = serializers.CharField(
         required=False,
         allow_null=True,
-        allow_blank=True,
         max_length=40,
-        help_text="Switch the game's voice profile; null for rule-based.",
+        help_text="Switch the game's voice profile; null for rule-based. "
+        "voice_overrides alone change the current profile's settings.",
     )
     voice_overrides = serializers.DictField(required=False)
 

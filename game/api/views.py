@@ -127,10 +127,18 @@ class SessionDetailView(APIView):
                     visibility=data["visibility"],
                 )
             if "voice" in data or "voice_overrides" in data:
+                if "voice" in data:
+                    voice = data["voice"]
+                else:
+                    # Overrides alone retune the profile the game has.
+                    current = selectors.session_get(
+                        user=request.user, session_id=session_id
+                    )
+                    voice = (current.voice or {}).get("profile")
                 session = services.session_set_voice(
                     session_id=session_id,
                     user=request.user,
-                    voice=data.get("voice"),
+                    voice=voice,
                     voice_overrides=data.get("voice_overrides"),
                 )
         return Response(selectors.session_view(session))
@@ -191,7 +199,12 @@ class TurnListView(GenericAPIView):
             expected_turn=data["expected_turn"],
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
-        response = Response(result.payload, status=result.status)
+        payload = result.payload
+        if result.status == status.HTTP_202_ACCEPTED and not result.replayed:
+            # Where the worker ran at once (no broker), the turn may be played
+            # already: say how it stands now, not how it stood when queued.
+            payload = selectors.pending_submitted_view(payload)
+        response = Response(payload, status=result.status)
         if result.status == status.HTTP_202_ACCEPTED:
             pending_id = result.payload["pending"]["id"]
             response["Location"] = (

@@ -7,23 +7,24 @@ verifies with no model at all. Tasks run in-process here (see
 test_celery_worker.py for a real worker).
 """
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.core.checks import Error
 from django.utils import timezone
 
 from agents.llm import CircuitBreaker
 from agents.llm.fake_server import FakeModelServer
 from fortress_site.asgi import application
 from fortress_site.celery import app
-from fortress_site.checks import check_voices
 from game import tasks, voices
 from game.models import GameSession, PendingTurn, Turn
 from game.tests.conftest import choose, error_of
-from game.tests.live_server import free_port
+from game.tests.live_server import PROJECT_ROOT, free_port
 
 ORIGIN = [(b"origin", b"http://testserver")]
 ALL_AGENTS = {"planner": {}, "characters": {}, "events": {}, "narrator": {}}
@@ -103,8 +104,9 @@ def test_a_voiced_turn_is_accepted_then_played_by_its_task(as_ada, theme, model_
 
     assert response.status_code == 202, response.content
     body = response.json()
-    assert body["turn"] == 0
     assert body["pending"]["turn"] == 1
+    # With no broker the task ran before the answer; the body says so.
+    assert (body["turn"], body["pending"]["state"]) == (1, "done")
     assert response["Location"] == (
         f"/api/v1/sessions/{game['id']}/pending/{body['pending']['id']}/"
     )
@@ -303,6 +305,26 @@ def test_a_lost_turn_frees_its_game_and_a_redelivered_task_plays_it_once(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_turn_whose_worker_died_is_played_by_its_redelivered_message(
+    as_ada, theme, monkeypatch
+):
+    game = start_voiced(as_ada, theme)
+    monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
+    pending_id = choose(as_ada, game["id"], 0).json()["pending"]["id"]
+    PendingTurn.objects.filter(pk=pending_id).update(
+        state="running", started=timezone.now(), task_id="message-1"
+    )
+
+    stranger = tasks.turn_resolve.apply(args=[pending_id], task_id="message-2")
+    assert stranger.get()["ran"] is False
+    again = tasks.turn_resolve.apply(args=[pending_id], task_id="message-1")
+
+    assert again.get()["ran"] is True
+    assert PendingTurn.objects.get(pk=pending_id).state == "done"
+    assert Turn.objects.filter(session_id=game["id"]).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_clean_up_gives_up_lost_turns(as_ada, theme, settings, monkeypatch):
     game = start_voiced(as_ada, theme)
     monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
@@ -405,6 +427,25 @@ def test_the_site_default_profile_applies_unless_a_game_opts_out(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)
+def test_overrides_alone_retune_the_current_profile(as_ada, theme):
+    game = start_voiced(as_ada, theme)
+
+    response = as_ada.patch(
+        f"/api/v1/sessions/{game['id']}/",
+        {"voice_overrides": {"narrator": {"model": "other-voice"}}},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["voice"]["agents"]["narrator"]["model"] == "other-voice"
+    assert response.json()["voice"]["profile"] == "fake"
+    blank = as_ada.patch(
+        f"/api/v1/sessions/{game['id']}/", {"voice": ""}, format="json"
+    )
+    assert blank.status_code == 400
+
+
 def test_the_owner_can_switch_a_game_to_the_rule_based_agents(as_ada, theme):
     game = start_voiced(as_ada, theme)
 
@@ -453,15 +494,30 @@ def test_readiness_says_degraded_when_a_model_server_is_down(client, db, voiced_
     assert healthy["checks"]["voices"]["status"] == "ok"
 
 
-def test_a_broken_voices_setting_is_a_system_check_error(voiced_site):
-    voiced_site.FORTRESS_VOICES = {"profiles": {"x": {"agents": {"narrator": {}}}}}
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("{bad", "FORTRESS_VOICES is not valid JSON"),
+        ('{"profiles": {"x": {"agents": {"narrator": {}}}}}', "profiles.x"),
+        ('{"profiles": {}, "default": "x"}', "default names no profile"),
+    ],
+)
+def test_a_broken_voices_setting_stops_the_site_with_its_reason(value, message):
+    environment = {**os.environ, "FORTRESS_VOICES": value}
+    environment.pop("FORTRESS_VOICES_FILE", None)
 
-    problems = check_voices(None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
-    assert len(problems) == 1
-    assert isinstance(problems[0], Error)
-    assert problems[0].id == "fortress.E010"
-    assert "profiles.x" in problems[0].msg
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
 
 
 @pytest.mark.django_db(transaction=True)
@@ -475,14 +531,21 @@ def test_game_masters_see_exchanges_and_switch_voices(client, gemma, as_ada, the
     assert "Model exchanges" in page
     assert "ollama / fake-voice" in page
 
-    response = client.post(
-        "/admin/game/gamesession/",
-        {
-            "action": "switch_voice",
-            "_selected_action": [game["id"]],
-            "voice": "",
-        },
-    )
-    assert response.status_code == 302
+    def switch(voice):
+        return client.post(
+            "/admin/game/gamesession/",
+            {
+                "action": "switch_voice",
+                "_selected_action": [game["id"]],
+                "voice": voice,
+            },
+        )
+
+    # Left at its default, the box switches nothing.
+    assert switch("").status_code == 302
+    assert GameSession.objects.get(pk=game["id"]).voice["profile"] == "fake"
+    assert switch("rule-based").status_code == 302
     assert GameSession.objects.get(pk=game["id"]).voice == {}
+    listing = client.get("/admin/game/gamesession/").content.decode()
+    assert "rule-based" in listing
     assert client.get("/admin/game/pendingturn/").status_code == 200
