@@ -110,7 +110,12 @@ function showPending(pending) {
     line.className = "pending-turn";
     line.setAttribute("role", "status");
     form.before(line);
-    form.querySelector("fieldset").disabled = true;
+  }
+  // Every way of giving orders waits for this turn, not only the options.
+  for (const control of root.querySelectorAll(
+    "#options-form fieldset, .orders button, .orders input, .orders select",
+  )) {
+    control.disabled = true;
   }
   const doing = AGENT_AT_WORK[pending.agent];
   line.textContent = `Turn ${pending.turn} is being played${doing ? `: ${doing}` : ""}…`;
