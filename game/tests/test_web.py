@@ -506,3 +506,85 @@ def test_the_map_draws_each_structure_by_its_condition(player_client, game):
     assert f'status-collapsed" data-structure="{first}"' in page
     assert f'on-fire" data-structure="{second}"' in page
     assert 'role="img" aria-labelledby="map-title map-desc"' in page
+
+
+def _play(client, game, turns):
+    url = reverse("game_turn", args=[game.id])
+    for turn in range(turns):
+        client.post(url, {"expected_turn": str(turn), "option": str(turn % 3)})
+    game.refresh_from_db()
+
+
+def test_the_replay_steps_through_each_turn_as_it_was(player_client, game):
+    _play(player_client, game, 3)
+    url = reverse("game_replay", args=[game.id])
+
+    opening = player_client.get(url)
+    second = player_client.get(url, {"turn": 2})
+    beyond = player_client.get(url, {"turn": 99})
+    nonsense = player_client.get(url, {"turn": "x"})
+
+    assert opening.context["number"] == 0
+    assert 'rel="next"' in opening.content.decode()
+    assert 'rel="prev"' not in opening.content.decode()
+    records = [t.record for t in Turn.objects.filter(session=game).order_by("number")]
+    assert second.context["record"] == records[1]
+    assert second.context["view"]["turn"] == 2
+    page = second.content.decode()
+    assert 'After turn <strong class="replay-turn">2</strong> of 3' in page
+    assert 'class="map-structure ' in page
+    assert beyond.context["number"] == 3
+    assert 'rel="next"' not in beyond.content.decode()
+    assert nonsense.context["number"] == 0
+
+
+def test_a_private_game_is_replayed_by_its_owner_only(client, rival, game):
+    client.force_login(rival)
+
+    assert client.get(reverse("game_replay", args=[game.id])).status_code == 404
+
+    type(game).objects.filter(pk=game.pk).update(visibility="public")
+    assert client.get(reverse("game_replay", args=[game.id])).status_code == 200
+
+
+def test_the_hud_shows_how_each_number_moved_last_turn(player_client, game):
+    _play(player_client, game, 2)
+    records = [t.record for t in Turn.objects.filter(session=game).order_by("number")]
+    changed = {
+        key: value - records[0]["metrics"][key]
+        for key, value in records[1]["metrics"].items()
+        if value != records[0]["metrics"].get(key)
+    }
+
+    response = player_client.get(reverse("game", args=[game.id]))
+
+    assert response.context["trends"] == {
+        key: records[1]["metrics"][key] - records[0]["metrics"][key]
+        for key in records[1]["metrics"]
+    }
+    page = response.content.decode()
+    shown = [
+        key
+        for key in changed
+        if f'data-metric="{key}"' in page or (f'data-stockpile="{key}"' in page)
+    ]
+    assert shown, "some gauge changed over the last turn"
+    assert "since the last turn" in page
+
+
+def test_the_ending_offers_a_replay_to_share(player_client, game):
+    for _ in range(60):
+        game.refresh_from_db()
+        if game.status != "active":
+            break
+        _play_one = reverse("game_turn", args=[game.id])
+        player_client.post(
+            _play_one, {"expected_turn": str(game.turn_number), "option": "0"}
+        )
+    assert game.status == "ended"
+
+    private = player_client.get(reverse("game", args=[game.id])).content.decode()
+    assert "Make public and share" in private
+    type(game).objects.filter(pk=game.pk).update(visibility="public")
+    public = player_client.get(reverse("game", args=[game.id])).content.decode()
+    assert f"http://testserver/games/{game.id}/replay/" in public

@@ -25,6 +25,7 @@ urlpatterns = [
         views.game_order_text,
         name="game_order_text",
     ),
+    path("games/<uuid:session_id>/replay/", views.game_replay, name="game_replay"),
     path("games/<uuid:session_id>/fork/", views.game_fork, name="game_fork"),
     path("games/<uuid:session_id>/undo/", views.game_undo, name="game_undo"),
     path(

@@ -170,6 +170,22 @@ def _charts(view, opening, records):
     return charts
 
 
+def _trends(session, records) -> dict:
+    """Each number's change over the last turn played (empty before the first)."""
+    if not records:
+        return {}
+    latest = records[-1].get("metrics") or {}
+    if len(records) > 1:
+        before = records[-2].get("metrics") or {}
+    else:
+        before = selectors.session_opening_snapshot(session)
+    return {
+        key: value - before[key]
+        for key, value in latest.items()
+        if isinstance(value, int) and isinstance(before.get(key), int)
+    }
+
+
 def _screen_context(request, session):
     data = selectors.session_view(session)
     view = data["view"]
@@ -182,6 +198,7 @@ def _screen_context(request, session):
         "is_owner": session.owner_id == request.user.pk,
         "pending": data["pending"],
         "free_text_max": FREE_TEXT_CHARS,
+        "trends": _trends(session, records),
     }
     if view.get("ending"):
         opening = selectors.session_opening_snapshot(session)
@@ -370,3 +387,41 @@ def _pending_notice(request, pending_id):
         messages.info(
             request, "Your orders are being carried out; this page follows them."
         )
+
+
+@login_required
+@require_GET
+def game_replay(request, session_id):
+    """Step through a game turn by turn, each state rebuilt by replaying it.
+
+    Owners may replay their games, and anyone signed in a public one; the
+    page never plays anything, so it is the same for everyone.
+    """
+    session = _session_or_404(request, session_id)
+    inspected = selectors.session_inspect(session)
+    states, turns = inspected["states"], inspected["turns"]
+    last = len(states) - 1
+    try:
+        number = int(request.GET.get("turn", "0"))
+    except ValueError:
+        number = 0
+    number = min(max(number, 0), last)
+    while number > 0 and states[number] is None:
+        # Past a turn that no longer replays there is no state to show.
+        number -= 1
+
+    records = [turn.record for turn, _ in turns]
+    shown = records[:number]
+    meta = selectors.session_meta(session)
+    context = {
+        "session": session,
+        "meta": meta,
+        "view": selectors.state_view(session, states[number]),
+        "number": number,
+        "last": last,
+        "record": records[number - 1] if number else None,
+        "trends": _trends(session, shown),
+        "broken": [turn.number for turn, problems in turns if problems],
+        "is_owner": session.owner_id == request.user.pk,
+    }
+    return render(request, "game/replay.html", context)

@@ -1,6 +1,7 @@
 """Small presentation helpers for the game templates: bar widths and id labels."""
 
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -61,3 +62,26 @@ def map_radius(integrity, maximum):
     except (TypeError, ValueError):
         return 0
     return round(5 * share, 2)
+
+
+@register.simple_tag
+def trend(trends, key):
+    """A number's change over the last turn: an arrow and the amount, or nothing."""
+    if not trends:
+        return ""
+    delta = trends.get(key)
+    if not isinstance(delta, int) or delta == 0:
+        return ""
+    word, arrow = ("up", "▲") if delta > 0 else ("down", "▼")
+    return format_html(
+        ' <span class="trend trend-{}" title="{} {} since the last turn">'
+        '<span aria-hidden="true">{}</span>'
+        '<span class="visually-hidden">{} {}</span>{}</span>',
+        word,
+        word.capitalize(),
+        abs(delta),
+        arrow,
+        word,
+        abs(delta),
+        f"{delta:+d}",
+    )
