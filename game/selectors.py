@@ -425,3 +425,31 @@ def overview_today(now=None) -> dict:
         / 1000,
         "endings": list(endings),
     }
+
+
+def session_record_for_user(*, user) -> list[dict]:
+    """A player's record per theme: games, victories, defeats, still in play."""
+    rows: dict[str, dict] = {}
+    games = GameSession.objects.filter(owner=user).values_list(
+        "theme__slug", "theme__title", "status", "state__ending__kind"
+    )
+    for slug, title, status, kind in games:
+        row = rows.setdefault(
+            slug,
+            {
+                "slug": slug,
+                "title": title or slug,
+                "games": 0,
+                "victories": 0,
+                "defeats": 0,
+                "active": 0,
+            },
+        )
+        row["games"] += 1
+        if status == GameSession.Status.ACTIVE:
+            row["active"] += 1
+        elif kind == "victory":
+            row["victories"] += 1
+        elif kind == "defeat":
+            row["defeats"] += 1
+    return [rows[slug] for slug in sorted(rows)]

@@ -588,3 +588,39 @@ def test_the_ending_offers_a_replay_to_share(player_client, game):
     type(game).objects.filter(pk=game.pk).update(visibility="public")
     public = player_client.get(reverse("game", args=[game.id])).content.decode()
     assert f"http://testserver/games/{game.id}/replay/" in public
+
+
+def test_my_games_filter_by_status_and_theme_and_show_my_record(
+    player_client, player, themes
+):
+    first, second = themes[0].slug, themes[1].slug
+    ended = services.session_create(owner=player, theme_slug=first, seed=3)
+    services.session_create(owner=player, theme_slug=first, seed=4)
+    services.session_create(owner=player, theme_slug=second, seed=5)
+    for _ in range(60):
+        ended.refresh_from_db()
+        if ended.status != "active":
+            break
+        services.turn_submit(
+            session_id=ended.id,
+            user=player,
+            action={"type": "choose", "option": 0},
+            expected_turn=ended.turn_number,
+        )
+    kind = ended.state["ending"]["kind"]
+
+    everything = player_client.get(reverse("lobby"))
+    active = player_client.get(reverse("lobby"), {"status": "active"})
+    of_second = player_client.get(reverse("lobby"), {"theme": second})
+    nonsense = player_client.get(reverse("lobby"), {"status": "won", "theme": "zz"})
+
+    assert everything.context["games"].count() == 3
+    assert {g.status for g in active.context["games"]} == {"active"}
+    assert active.context["games"].count() == 2
+    assert [g.theme.slug for g in of_second.context["games"]] == [second]
+    assert nonsense.context["games"].count() == 3
+    record = {row["slug"]: row for row in everything.context["record"]}
+    assert record[first]["games"] == 2
+    assert record[first]["active"] == 1
+    assert record[first]["victories" if kind == "victory" else "defeats"] == 1
+    assert record[second] == {**record[second], "games": 1, "active": 1}

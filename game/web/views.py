@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from agents.planner import FREE_TEXT_CHARS
 from game import selectors, services
 from game.errors import GameError, GameOver, NotFound, StaleTurn, TurnPending
+from game.models import GameSession
 
 from .forms import (
     ChoiceForm,
@@ -78,10 +79,27 @@ PUBLIC_GAMES_SHOWN = 20
 
 def _lobby_page(request, form, status=200):
     watchable = selectors.session_list_public().exclude(owner=request.user)
+    games = selectors.session_list_for_user(user=request.user)
+    record = selectors.session_record_for_user(user=request.user)
+    # Filters come from the query string; an unknown value shows everything.
+    shown_status = request.GET.get("status", "")
+    if shown_status in GameSession.Status.values:
+        games = games.filter(status=shown_status)
+    else:
+        shown_status = ""
+    shown_theme = request.GET.get("theme", "")
+    if shown_theme in {row["slug"] for row in record}:
+        games = games.filter(theme__slug=shown_theme)
+    else:
+        shown_theme = ""
     context = {
         "form": form,
         "themes": form.themes,
-        "games": selectors.session_list_for_user(user=request.user),
+        "games": games,
+        "record": record,
+        "statuses": GameSession.Status.choices,
+        "shown_status": shown_status,
+        "shown_theme": shown_theme,
         "public_games": watchable[:PUBLIC_GAMES_SHOWN],
     }
     return render(request, "game/lobby.html", context, status=status)
