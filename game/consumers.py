@@ -15,6 +15,7 @@ from channels.generic.websocket import (
 from game import metrics, selectors
 from game.broadcast import session_group
 from game.errors import NotFound
+from game.watchers import watchers_join, watchers_leave
 
 logger = logging.getLogger(__name__)
 
@@ -49,17 +50,43 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             return
 
         self.group = session_group(session_id)
+        self.session = session
         self.received = 0
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         metrics.WS_CONNECTIONS.inc()
+        count = await database_sync_to_async(watchers_join)(session["id"])
         await self.send_json(
-            {"type": "hello", "session": session["id"], "turn": session["turn"]}
+            {
+                "type": "hello",
+                "session": session["id"],
+                "turn": session["turn"],
+                "watchers": count,
+            }
         )
+        await self._tell_watchers(count)
+
+    async def _tell_watchers(self, count: int) -> None:
+        """The game's other sockets hear how many are watching it now."""
+        message = {
+            "type": "watchers",
+            "session": self.session["id"],
+            "turn": self.session["turn"],
+            "count": count,
+        }
+        try:
+            await self.channel_layer.group_send(
+                self.group,
+                {"type": "turn.message", "message": message, "from": self.channel_name},
+            )
+        except Exception:
+            logger.exception("watcher count of %s not sent", self.session["id"])
 
     async def disconnect(self, code):
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            count = await database_sync_to_async(watchers_leave)(self.session["id"])
+            await self._tell_watchers(count)
             metrics.WS_CONNECTIONS.dec()
             self.group = None
 
@@ -102,7 +129,13 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content, **kwargs)
 
     async def turn_message(self, event):
-        await self.send_json(event["message"])
+        if event.get("from") == self.channel_name:
+            # A socket's own join or leave is not news to it.
+            return
+        message = event["message"]
+        if message.get("type") == "turn":
+            self.session["turn"] = message.get("turn", self.session["turn"])
+        await self.send_json(message)
 
 
 class NoSuchSocket(AsyncWebsocketConsumer):

@@ -35,7 +35,12 @@ def test_ticket_holder_receives_the_turn_a_rest_call_commits(as_ada, theme):
         connected, _ = await ws.connect()
         assert connected
         hello = await ws.receive_json_from(timeout=5)
-        assert hello == {"type": "hello", "session": game["id"], "turn": 0}
+        assert hello == {
+            "type": "hello",
+            "session": game["id"],
+            "turn": 0,
+            "watchers": 1,
+        }
 
         response = await sync_to_async(choose)(as_ada, game["id"], 0)
         assert response.status_code == 201
@@ -239,3 +244,31 @@ def test_socket_traffic_is_counted_by_direction(as_ada, theme):
     async_to_sync(scenario)()
     assert count("in") == before_in + 1
     assert count("out") == before_out + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_everyone_watching_hears_how_many_are_watching(as_ada, as_bram, theme):
+    game = start_game(as_ada, theme)
+    as_ada.patch(
+        f"/api/v1/sessions/{game['id']}/", {"visibility": "public"}, format="json"
+    )
+    owner_ticket, spectator_ticket = ticket_for(as_ada), ticket_for(as_bram)
+
+    async def scenario():
+        owner = connect(game["id"], owner_ticket)
+        assert (await owner.connect())[0]
+        assert (await owner.receive_json_from(timeout=5))["watchers"] == 1
+
+        spectator = connect(game["id"], spectator_ticket)
+        assert (await spectator.connect())[0]
+        assert (await spectator.receive_json_from(timeout=5))["watchers"] == 2
+        joined = await owner.receive_json_from(timeout=5)
+        assert (joined["type"], joined["count"], joined["turn"]) == ("watchers", 2, 0)
+
+        await spectator.disconnect()
+        left = await owner.receive_json_from(timeout=5)
+        assert (left["type"], left["count"]) == ("watchers", 1)
+        assert await owner.receive_nothing(timeout=0.2)
+        await owner.disconnect()
+
+    async_to_sync(scenario)()

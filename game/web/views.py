@@ -15,6 +15,7 @@ from agents.planner import FREE_TEXT_CHARS
 from game import selectors, services
 from game.errors import GameError, GameOver, NotFound, StaleTurn, TurnPending
 from game.models import GameSession
+from game.watchers import watchers_count
 
 from .forms import (
     ChoiceForm,
@@ -228,7 +229,10 @@ def _screen_context(request, session):
 @require_GET
 def game(request, session_id):
     session = _session_or_404(request, session_id)
-    return render(request, "game/play.html", _screen_context(request, session))
+    context = _screen_context(request, session)
+    # The page's own socket joins once it loads; until then, who else is here.
+    context["watchers"] = watchers_count(session.id)
+    return render(request, "game/play.html", context)
 
 
 @login_required

@@ -128,6 +128,12 @@ function onMessage(event) {
   } catch {
     return;
   }
+  if (message.type === "watchers" || message.type === "hello") {
+    const count = message.type === "watchers" ? message.count : message.watchers;
+    if (typeof count === "number") {
+      document.querySelector("#watchers .watchers-count").textContent = String(count);
+    }
+  }
   if (message.type === "pending" || message.type === "progress") {
     showPending(message.pending);
     return;

@@ -126,6 +126,9 @@ def test_another_player_spectates_a_public_game_live(signed_up, chromium, live_s
         expect(spectator.locator("#live-indicator")).to_have_attribute(
             "data-state", "live"
         )
+        # Owner and spectator each see both of them watching.
+        expect(spectator.locator("#watchers .watchers-count")).to_have_text("2")
+        expect(owner.locator("#watchers .watchers-count")).to_have_text("2")
 
         owner.locator(".option").nth(2).click()
 
