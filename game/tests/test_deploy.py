@@ -151,17 +151,19 @@ def compose_variables() -> set[str]:
 
 
 def settings_env_reads() -> dict[str, bool]:
-    """Every NAME read by an env.<type>("NAME", ...) call: True if it has a default."""
+    """Every NAME read by an env.<type>("NAME", ...) or _secret("NAME") call:
+    True if it has a default."""
     reads: dict[str, bool] = {}
     for node in ast.walk(ast.parse(SETTINGS.read_text())):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
+        # _secret("NAME") is the settings' own required read of a secret.
         on_env = (
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)
             and func.value.id == "env"
-        ) or (isinstance(func, ast.Name) and func.id == "env")
+        ) or (isinstance(func, ast.Name) and func.id in ("env", "_secret"))
         if not on_env or not node.args:
             continue
         first = node.args[0]
