@@ -69,6 +69,7 @@ async function refresh() {
         target.focus();
       }
       submitting = false;
+      applyLogFilter();
       const after = pageTurn();
       if (after !== before) {
         document.title = document.title.replace(/turn \d+/, `turn ${after}`);
@@ -120,6 +121,42 @@ function showPending(pending) {
   const doing = AGENT_AT_WORK[pending.agent];
   line.textContent = `Turn ${pending.turn} is being played${doing ? `: ${doing}` : ""}…`;
 }
+
+// The chronicle's filter: text and kind of turn. The screen is swapped when
+// a turn lands, so the filter is kept here and applied again each time.
+const logFilter = { text: "", kind: "" };
+
+function applyLogFilter() {
+  const entries = root.querySelectorAll(".log-entry");
+  let shown = 0;
+  for (const entry of entries) {
+    const text = logFilter.text.toLowerCase();
+    const matchesText = !text || entry.textContent.toLowerCase().includes(text);
+    const matchesKind =
+      !logFilter.kind ||
+      (logFilter.kind === "refused"
+        ? entry.dataset.refused === "true"
+        : entry.dataset.kind === logFilter.kind);
+    entry.hidden = !(matchesText && matchesKind);
+    shown += entry.hidden ? 0 : 1;
+  }
+  const count = root.querySelector(".log-filter-count");
+  if (count) {
+    count.textContent =
+      logFilter.text || logFilter.kind ? `${shown} of ${entries.length} turns shown` : "";
+  }
+  for (const control of root.querySelectorAll("[data-log-filter]")) {
+    control.value = logFilter[control.dataset.logFilter];
+  }
+}
+
+root?.addEventListener("input", (event) => {
+  const control = event.target.closest("[data-log-filter]");
+  if (control) {
+    logFilter[control.dataset.logFilter] = control.value;
+    applyLogFilter();
+  }
+});
 
 function onMessage(event) {
   let message;

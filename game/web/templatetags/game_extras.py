@@ -85,3 +85,11 @@ def trend(trends, key):
         abs(delta),
         f"{delta:+d}",
     )
+
+
+@register.filter
+def has_refusal(proposals):
+    """Whether the Judge refused any proposal of a turn."""
+    return any(
+        isinstance(p, dict) and p.get("verdict") == "rejected" for p in proposals or ()
+    )
