@@ -387,8 +387,11 @@ def test_unreadable_direct_order_shows_a_message_and_applies_nothing(
 
     response = player_client.post(reverse("game_order", args=[game.id]), data)
 
-    assert response.status_code == 302
-    assert any("not given" in notice for notice in notices(response))
+    assert response.status_code == 400
+    assert response.context["order_error"]["message"].startswith("Not given: ")
+    page = response.content.decode()
+    assert 'class="field-error order-error"' in page
+    assert '<details class="orders" open>' in page
     game.refresh_from_db()
     assert game.turn_number == 0
 
@@ -406,8 +409,13 @@ def test_direct_order_the_engine_refuses_is_reported_and_applies_nothing(
 
     response = player_client.post(reverse("game_order", args=[game.id]), data)
 
-    assert response.status_code == 302
-    assert any("cannot be given" in notice for notice in notices(response))
+    # The refusal stands beside that order, with the value the player sent.
+    assert response.status_code == 400
+    error = response.context["order_error"]
+    assert error["function"] == order["function"]
+    page = response.content.decode()
+    assert f'id="order-error-{order["function"]}" role="alert"' in page
+    assert f'value="{data["arg_amount"]}" aria-invalid="true"' in page
     game.refresh_from_db()
     assert game.turn_number == 0
 

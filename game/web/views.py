@@ -266,13 +266,40 @@ def game_order(request, session_id):
         return redirect("game", session_id=session_id)
 
     orders = selectors.session_view(session)["view"].get("orders") or []
+    function = request.POST.get("function", "")
     try:
         action = order_action(request.POST, orders)
     except ValueError as exc:
-        messages.error(request, f"That order was not given: {exc}")
-        return redirect("game", session_id=session_id)
+        return _order_refused(request, session, function, f"Not given: {exc}")
 
-    return _submit(request, session_id, action, form.cleaned_data["expected_turn"])
+    return _submit(
+        request,
+        session_id,
+        action,
+        form.cleaned_data["expected_turn"],
+        on_refused=lambda reason: _order_refused(
+            request, session, function, f"Not given: {reason}"
+        ),
+    )
+
+
+def _order_refused(request, session, function: str, message: str):
+    """The game page again, the refusal beside the order and its values kept."""
+    session.refresh_from_db()
+    context = _screen_context(request, session)
+    context["watchers"] = watchers_count(session.id)
+    orders = context["view"].get("orders") or []
+    context["order_error"] = {
+        "known": any(order["function"] == function for order in orders),
+        "function": function,
+        "message": message,
+        "values": {
+            key.removeprefix("arg_"): value
+            for key, value in request.POST.items()
+            if key.startswith("arg_")
+        },
+    }
+    return render(request, "game/play.html", context, status=400)
 
 
 @login_required
@@ -358,8 +385,12 @@ def game_undo(request, session_id):
     )
 
 
-def _submit(request, session_id, action, expected_turn):
-    """Play the action and go back to the game, with a notice if it was refused."""
+def _submit(request, session_id, action, expected_turn, on_refused=None):
+    """Play the action and go back to the game, with a notice if it was refused.
+
+    ``on_refused(reason)``, when given, answers a refusal by the Judge or the
+    engine instead of the notice.
+    """
     try:
         result = services.turn_submit(
             session_id=session_id,
@@ -392,6 +423,8 @@ def _submit(request, session_id, action, expected_turn):
         # The Judge words its reasons for the turn record ("precondition:
         # the stores are empty"); a player only needs the part after the kind.
         reason = exc.message.removeprefix("precondition: ")
+        if on_refused is not None:
+            return on_refused(reason)
         messages.error(request, f"That order cannot be given now: {reason}")
     else:
         if result.status == 202:

@@ -93,3 +93,10 @@ def has_refusal(proposals):
     return any(
         isinstance(p, dict) and p.get("verdict") == "rejected" for p in proposals or ()
     )
+
+
+@register.simple_tag
+def posted(order_error, name, fallback):
+    """The value a refused order was sent with for one argument, or the fallback."""
+    values = (order_error or {}).get("values") or {}
+    return values.get(name, fallback)
