@@ -19,8 +19,7 @@ from websockets.sync.client import connect as ws_connect
 
 from agents.llm.fake_server import FakeModelServer
 from fortress_site.celery import app
-from game.models import Job
-from game.tests.live_server import (
+from game.live_site import (
     PROJECT_ROOT,
     LiveSite,
     Worker,
@@ -29,6 +28,7 @@ from game.tests.live_server import (
     redis_url,
     require_redis,
 )
+from game.models import Job
 from game.tests.test_deploy_monitoring import _call
 
 WORKER_REDIS_DB = 14

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from websockets.sync.client import connect as ws_connect
 
-from game.tests.live_server import LiveSite
+from game.live_site import LiveSite
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

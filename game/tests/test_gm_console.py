@@ -245,7 +245,7 @@ def test_the_admin_index_shows_todays_figures(gm_client, as_ada, game, theme):
     assert "Games started</th><td>2" in page
     assert "Games ended</th><td>1" in page
     assert "Games in play</th><td>1" in page
-    assert f"<td>{game_over['ending']}</td><td>1</td>" in page
+    assert f"{theme.slug}: {game_over['ending']}</th><td>1</td>" in page
 
 
 def test_the_admin_history_is_readable_and_not_editable(gm_client, game):

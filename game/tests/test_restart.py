@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from game.tests.live_server import LiveSite
+from game.live_site import LiveSite
 
 
 def _call(site, method, path, body=None, token=None):

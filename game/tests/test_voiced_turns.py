@@ -22,9 +22,9 @@ from agents.llm.fake_server import FakeModelServer
 from fortress_site.asgi import application
 from fortress_site.celery import app
 from game import tasks, voices
+from game.live_site import PROJECT_ROOT, free_port
 from game.models import GameSession, PendingTurn, Turn
 from game.tests.conftest import choose, error_of
-from game.tests.live_server import PROJECT_ROOT, free_port
 
 ORIGIN = [(b"origin", b"http://testserver")]
 ALL_AGENTS = {"planner": {}, "characters": {}, "events": {}, "narrator": {}}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from game.tests.live_server import LiveSite
+from game.live_site import LiveSite
 
 from .actions import sign_up
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from game.tests.live_server import (
+from game.live_site import (
     LiveSite,
     Worker,
     redis_environment,

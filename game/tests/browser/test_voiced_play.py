@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from agents.llm.fake_server import FakeModelServer
-from game.tests.live_server import (
+from game.live_site import (
     LiveSite,
     Worker,
     redis_environment,

@@ -2,8 +2,9 @@
 
 Tests that must meet the product as a player or operator would (browser
 journeys, a server restart mid-game) run against this rather than a test
-client. It uses a throwaway database: a SQLite file by default, or a scratch
-PostgreSQL database beside the one DATABASE_URL names.
+client, and so does the ``screenshots`` command. It uses a throwaway
+database: a SQLite file by default, or a scratch PostgreSQL database beside
+the one DATABASE_URL names.
 """
 
 import os
@@ -18,7 +19,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SERVER_START_SECONDS = 60
 
 
