@@ -42,6 +42,9 @@ class Command(BaseCommand):
             site = LiveSite(Path(scratch) / "site")
             try:
                 site.prepare()
+                # One process does everything, simulations included, so the
+                # pictures never wait on a worker that is not there.
+                site.env.pop("REDIS_URL", None)
                 site.env["DJANGO_SUPERUSER_PASSWORD"] = PASSWORD
                 site.manage(
                     "createsuperuser",
