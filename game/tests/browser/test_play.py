@@ -100,6 +100,11 @@ def test_playing_a_full_game_reaches_the_ending_and_its_epilogue(signed_up):
 
     expect(page.locator("#ending-title")).to_be_visible()
     expect(page.locator(".ending-kind")).to_contain_text(re.compile("Victory|Defeat"))
+    # Charts of the game's numbers, each a line over every turn played.
+    charts = page.locator(".chart-list .chart svg polyline")
+    expect(charts.first).to_be_visible()
+    points = charts.first.get_attribute("points").split()
+    assert len(points) == turn_number(page) + 1
     expect(page.locator(".epilogue-entry").first).to_be_visible()
     expect(page.locator(".option")).to_have_count(0)
     final_turn = turn_number(page)
