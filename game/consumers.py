@@ -35,8 +35,52 @@ def _visible_session(user, session_id):
     return {"id": str(session.id), "turn": session.turn_number}
 
 
-class SessionConsumer(AsyncJsonWebsocketConsumer):
+class ReadOnlySocket(AsyncJsonWebsocketConsumer):
+    """A socket that only streams: it answers pings, refuses everything else.
+
+    ``streams`` words what it streams in the refusal. Malformed frames are
+    answered, never allowed to crash the consumer, and a chatty client is
+    cut off after MAX_CLIENT_MESSAGES.
+    """
+
+    streams = "events"
+    received = 0
+
+    async def receive_json(self, content, **kwargs):
+        self.received += 1
+        if self.received > MAX_CLIENT_MESSAGES:
+            await self.close(code=4429)
+            return
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "read_only",
+                    "message": f"This socket only streams {self.streams}; "
+                    'send {"type": "ping"} or use the REST API.',
+                }
+            )
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        content = None
+        if text_data is not None:
+            try:
+                content = await self.decode_json(text_data)
+            except (ValueError, RecursionError):
+                content = None
+        if content is None:
+            await self.send_json(
+                {"type": "error", "code": "bad_frame", "message": "Send JSON text."}
+            )
+            return
+        await self.receive_json(content, **kwargs)
+
+
+class SessionConsumer(ReadOnlySocket):
     group = None
+    streams = "turns"
 
     async def connect(self):
         user = self.scope.get("user")
@@ -90,43 +134,13 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             metrics.WS_CONNECTIONS.dec()
             self.group = None
 
-    async def receive_json(self, content, **kwargs):
-        self.received += 1
-        if self.received > MAX_CLIENT_MESSAGES:
-            await self.close(code=4429)
-            return
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-        else:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "read_only",
-                    "message": "This socket only streams turns; "
-                    'send {"type": "ping"} or use the REST API.',
-                }
-            )
-
     async def send_json(self, content, close=False):
         metrics.WS_MESSAGES.labels(direction="out").inc()
         await super().send_json(content, close=close)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         metrics.WS_MESSAGES.labels(direction="in").inc()
-        # Malformed frames are answered, not allowed to crash the consumer.
-        if text_data is None:
-            await self.send_json(
-                {"type": "error", "code": "bad_frame", "message": "Send JSON text."}
-            )
-            return
-        try:
-            content = await self.decode_json(text_data)
-        except (ValueError, RecursionError):
-            await self.send_json(
-                {"type": "error", "code": "bad_frame", "message": "Send JSON text."}
-            )
-            return
-        await self.receive_json(content, **kwargs)
+        await super().receive(text_data, bytes_data, **kwargs)
 
     async def turn_message(self, event):
         if event.get("from") == self.channel_name:

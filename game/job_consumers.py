@@ -7,9 +7,8 @@ misses nothing that matters. The socket is read-only.
 """
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from game.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, MAX_CLIENT_MESSAGES
+from game.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, ReadOnlySocket
 from game.errors import NotFound
 from game.jobs import selectors
 from game.jobs.events import job_group
@@ -27,8 +26,9 @@ def _job_message(kind: str, job_id):
     return {"type": kind, "job": view.pop("id"), **view}
 
 
-class JobConsumer(AsyncJsonWebsocketConsumer):
+class JobConsumer(ReadOnlySocket):
     group = None
+    streams = "a job's progress"
 
     async def connect(self):
         user = self.scope.get("user")
@@ -51,7 +51,6 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
 
-        self.received = 0
         await self.accept()
         await self.send_json(hello)
 
@@ -59,35 +58,6 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             self.group = None
-
-    async def receive_json(self, content, **kwargs):
-        self.received += 1
-        if self.received > MAX_CLIENT_MESSAGES:
-            await self.close(code=4429)
-            return
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-        else:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "read_only",
-                    "message": "This socket only streams a job's progress; "
-                    'send {"type": "ping"} or use the REST API.',
-                }
-            )
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            content = await self.decode_json(text_data) if text_data else None
-        except (ValueError, RecursionError):
-            content = None
-        if content is None:
-            await self.send_json(
-                {"type": "error", "code": "bad_frame", "message": "Send JSON text."}
-            )
-            return
-        await self.receive_json(content, **kwargs)
 
     async def job_event(self, event):
         message = event["event"]
