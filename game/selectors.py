@@ -57,7 +57,8 @@ def theme_engine(theme: Theme):
     return _compiled(theme.pk, theme.content_hash, theme.version)
 
 
-def _parse_uuid(value) -> uuid.UUID | None:
+def parse_uuid(value) -> uuid.UUID | None:
+    """A UUID from whatever a client sent, or None if it is not one."""
     if isinstance(value, uuid.UUID):
         return value
     try:
@@ -72,7 +73,7 @@ def session_get(*, user, session_id) -> GameSession:
     Anything else is reported as missing, so that a private game's existence
     never leaks to someone who may not see it.
     """
-    pk = _parse_uuid(session_id)
+    pk = parse_uuid(session_id)
     if pk is None:
         raise NotFound("No such game.", details={"session": str(session_id)})
     visible = Q(visibility=GameSession.Visibility.PUBLIC)
@@ -184,7 +185,7 @@ def pending_by_id(pending_id) -> PendingTurn:
 
 
 def pending_get(*, session: GameSession, pending_id) -> PendingTurn:
-    pk = _parse_uuid(pending_id)
+    pk = parse_uuid(pending_id)
     pending = PendingTurn.objects.filter(session=session, pk=pk).first() if pk else None
     if pending is None:
         raise NotFound("No such pending turn.", details={"pending": str(pending_id)})
@@ -207,7 +208,7 @@ def turn_get(*, session: GameSession, number: int) -> Turn:
 
 def session_by_id(session_id) -> GameSession:
     """Any session by id, with no access check: for operators' tools only."""
-    pk = _parse_uuid(session_id)
+    pk = parse_uuid(session_id)
     session = (
         GameSession.objects.select_related("theme", "owner").filter(pk=pk).first()
         if pk is not None

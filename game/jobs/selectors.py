@@ -1,25 +1,15 @@
 """Reads of background jobs; nothing here writes a row."""
 
-import uuid
-
 from django.db.models import Count, QuerySet
 
 from game.errors import NotFound
 from game.models import Job
-
-
-def parse_job_id(value) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
+from game.selectors import parse_uuid
 
 
 def job_get(*, job_id) -> Job:
     """One job by id; NotFound for a malformed or unknown id."""
-    pk = parse_job_id(job_id)
+    pk = parse_uuid(job_id)
     job = (
         Job.objects.select_related("requested_by").filter(pk=pk).first() if pk else None
     )

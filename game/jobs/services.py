@@ -23,9 +23,8 @@ from agents.engine import STORYTELLERS
 from agents.policies import POLICIES
 from game.errors import InvalidInput, ThemeUnavailable
 from game.jobs.events import job_publish
-from game.jobs.selectors import parse_job_id
 from game.models import GameSession, IdempotencyKey, Job, Theme
-from game.selectors import theme_current, theme_engine
+from game.selectors import parse_uuid, theme_current, theme_engine
 from game.services import SEED_MAX
 
 logger = logging.getLogger(__name__)
@@ -160,7 +159,7 @@ def job_claim(*, job_id, task_id: str = "") -> Job | None:
     handed back after the worker running it died, so the job starts over.
     Any other message for a running or finished job claims nothing.
     """
-    pk = parse_job_id(job_id)
+    pk = parse_uuid(job_id)
     if pk is None:
         return None
     changes = {"state": Job.State.RUNNING, "started": timezone.now()}
