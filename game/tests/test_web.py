@@ -632,3 +632,78 @@ def test_my_games_filter_by_status_and_theme_and_show_my_record(
     assert record[first]["active"] == 1
     assert record[first]["victories" if kind == "victory" else "defeats"] == 1
     assert record[second] == {**record[second], "games": 1, "active": 1}
+
+
+@pytest.mark.parametrize("accept_language", ["en-GB,en;q=0.8", "de-DE,de;q=0.9"])
+def test_the_main_pages_are_served_in_english_whatever_the_browser_asks(
+    client, player, game, accept_language
+):
+    headers = {"HTTP_ACCEPT_LANGUAGE": accept_language}
+    limit = game.theme.data["turn_limit"]
+    anonymous = {
+        reverse("landing"): "Hold the walls until relief arrives.",
+        reverse("login"): "<h1>Log in</h1>",
+        reverse("signup"): "Already commanding a fortress?",
+    }
+    signed_in = {
+        reverse("lobby"): "<h1>My games</h1>",
+        reverse("game", args=[game.id]): (
+            f'<strong class="turn-number">0</strong> of {limit} turns played'
+        ),
+        reverse("game_replay", args=[game.id]): (
+            'After turn <strong class="replay-turn">0</strong> of 0'
+        ),
+    }
+
+    for pages in (anonymous, signed_in):
+        for url, text in pages.items():
+            response = client.get(url, **headers)
+            body = response.content.decode()
+            assert response.status_code == 200, url
+            assert response["Content-Language"] == "en", url
+            assert '<html lang="en">' in body, url
+            assert text in body, url
+        client.force_login(player)
+
+
+def test_every_player_template_marks_its_fixed_text_for_translation():
+    """Strip out what is marked and what is data: no English words may remain."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR) / "templates"
+    marked = re.compile(
+        r"{%\s*blocktranslate\b.*?{%\s*endblocktranslate\s*%}"
+        r"|{%\s*translate\b.*?%}",
+        re.S,
+    )
+    class_blocks = re.compile(
+        r"{%\s*block\s+(?:main_class|body_class)\s*%}.*?{%\s*endblock\s*%}", re.S
+    )
+    template_code = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.S)
+    read_aloud = re.compile(r'\b(?:title|aria-label|placeholder|alt)="([^"]*)"')
+    templates = [
+        path
+        for path in sorted(root.rglob("*.html"))
+        if path.relative_to(root).parts[0] != "admin"
+    ]
+    assert len(templates) >= 20
+
+    unmarked, without_i18n = {}, []
+    for path in templates:
+        source = path.read_text()
+        if not re.search(r"{%\s*load\s[^%]*\bi18n\b", source):
+            without_i18n.append(path.name)
+        text = template_code.sub(" ", class_blocks.sub(" ", marked.sub(" ", source)))
+        attributes = [v for v in read_aloud.findall(text) if re.search("[A-Za-z]", v)]
+        text = re.sub(r"<script\b.*?</script>|<[^>]*>|&[a-z]+;", " ", text, flags=re.S)
+        words = re.findall(r"[A-Za-z]{2,}", text) + attributes
+        if words:
+            unmarked[str(path.relative_to(root))] = words
+
+    assert without_i18n == []
+    assert unmarked == {}
+    landing = (root / "landing.html").read_text()
+    assert "{% translate " in landing and "{% blocktranslate " in landing
