@@ -549,3 +549,39 @@ def test_game_masters_see_exchanges_and_switch_voices(client, gemma, as_ada, the
     listing = client.get("/admin/game/gamesession/").content.decode()
     assert "rule-based" in listing
     assert client.get("/admin/game/pendingturn/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_players_choose_a_voice_when_starting_in_the_browser(client, ada, theme):
+    client.force_login(ada)
+
+    lobby = client.get("/lobby/").content.decode()
+    assert 'name="voice"' in lobby
+    assert "Language model: fake" in lobby
+
+    voiced = client.post(
+        "/games/new/", {"theme": theme.slug, "seed": "4", "voice": "fake"}
+    )
+    plain = client.post(
+        "/games/new/", {"theme": theme.slug, "seed": "4", "voice": "rule-based"}
+    )
+    unknown = client.post(
+        "/games/new/", {"theme": theme.slug, "seed": "4", "voice": "oracle"}
+    )
+
+    assert voiced.status_code == plain.status_code == 302
+    assert unknown.status_code == 400
+    voices_by_id = {
+        str(session.pk): session.voice for session in GameSession.objects.all()
+    }
+    assert voices_by_id[voiced["Location"].split("/")[-2]]["profile"] == "fake"
+    assert voices_by_id[plain["Location"].split("/")[-2]] == {}
+    page = client.get(voiced["Location"]).content.decode()
+    assert "voiced by fake" in page
+
+
+def test_without_voice_profiles_the_lobby_offers_no_voice(client, ada, theme, settings):
+    settings.FORTRESS_VOICES = {}
+    client.force_login(ada)
+
+    assert 'name="voice"' not in client.get("/lobby/").content.decode()

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 SEED_MAX = 2**63 - 1
+RULE_BASED = "rule-based"
 
 
 class SignupForm(UserCreationForm):
@@ -32,11 +33,31 @@ class NewGameForm(forms.Form):
         help_text="How the Director paces the siege's tension and threats.",
     )
 
-    def __init__(self, *args, themes=(), **kwargs):
+    # Shown only when the site has language-model voice profiles.
+    voice = forms.ChoiceField(
+        label="Voice",
+        required=False,
+        help_text="Who words the story: a language model the site offers, or "
+        "the built-in storytellers.",
+    )
+
+    def __init__(self, *args, themes=(), voices=(), default_voice=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["theme"].choices = [
             (theme.slug, theme.title or theme.slug) for theme in themes
         ]
+        if voices:
+            self.fields["voice"].choices = [(RULE_BASED, "Built-in storytellers")] + [
+                (name, f"Language model: {name}") for name in voices
+            ]
+            self.fields["voice"].initial = default_voice or RULE_BASED
+        else:
+            del self.fields["voice"]
+
+    def chosen_voice(self):
+        """The voice profile chosen (None for the built-in agents)."""
+        value = self.cleaned_data.get("voice") or RULE_BASED
+        return None if value == RULE_BASED else value
 
 
 class TurnForm(forms.Form):

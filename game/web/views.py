@@ -15,6 +15,7 @@ from agents.planner import FREE_TEXT_CHARS
 from game import selectors, services
 from game.errors import GameError, GameOver, NotFound, StaleTurn, TurnPending
 from game.models import GameSession
+from game.voices import voice_default, voice_profiles
 from game.watchers import watchers_count
 
 from .forms import (
@@ -108,7 +109,12 @@ def _lobby_page(request, form, status=200):
 
 def _new_game_form(data=None):
     themes = list(selectors.theme_list())
-    form = NewGameForm(data, themes=themes)
+    form = NewGameForm(
+        data,
+        themes=themes,
+        voices=sorted(voice_profiles()),
+        default_voice=voice_default(),
+    )
     form.themes = themes
     return form
 
@@ -132,6 +138,7 @@ def game_create(request):
             theme_slug=form.cleaned_data["theme"],
             seed=form.cleaned_data["seed"],
             storyteller=form.cleaned_data["storyteller"] or None,
+            voice=form.chosen_voice(),
         )
     except GameError as exc:
         form.add_error(None, exc.message)
