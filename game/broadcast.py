@@ -20,28 +20,14 @@ def broadcast_turn(payload: dict) -> None:
     A broadcast failure must not undo a committed turn, and clients re-fetch
     over REST when they notice a gap, so failures are logged and dropped.
     """
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = {"type": "turn", **payload}
-    try:
-        async_to_sync(layer.group_send)(
-            session_group(payload["session"]),
-            {"type": "turn.message", "message": message},
-        )
-    except Exception:
-        logger.exception(
-            "broadcast of turn %s of session %s failed",
-            payload.get("turn"),
-            payload.get("session"),
-        )
+    broadcast_event({"type": "turn", **payload})
 
 
 def broadcast_event(message: dict) -> None:
-    """Send any other session message (a pending turn's progress or failure).
+    """Send a message to a session's watchers: a turn, a pending turn's progress.
 
     ``message`` carries its own "type", "session" and "turn" (the game's
-    current turn number); failures are logged and dropped like turns'.
+    current turn number); failures are logged and dropped.
     """
     layer = get_channel_layer()
     if layer is None:

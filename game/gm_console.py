@@ -24,12 +24,12 @@ from game.models import GameSession
 ARGS_MAX = 2000
 
 
-def audit(request, session, message: str) -> None:
-    """Record a game master's action in the admin's history of the game."""
+def audit(request, obj, message: str, flag: int = CHANGE) -> None:
+    """Record a game master's action in the admin's history of the object."""
     LogEntry.objects.log_actions(
         user_id=request.user.pk,
-        queryset=[session],
-        action_flag=CHANGE,
+        queryset=[obj],
+        action_flag=flag,
         change_message=message,
         single_object=True,
     )

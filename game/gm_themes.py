@@ -9,13 +9,14 @@ import json
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.admin.models import ADDITION
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
 from game import themes
 from game.errors import InvalidInput
+from game.gm_console import audit
 from game.models import Theme
 from game.services import SEED_MAX
 
@@ -48,16 +49,6 @@ class ThemePackForm(forms.Form):
         return data
 
 
-def _log_added(request, theme: Theme, message: str) -> None:
-    LogEntry.objects.log_actions(
-        user_id=request.user.pk,
-        queryset=[theme],
-        action_flag=ADDITION,
-        change_message=message,
-        single_object=True,
-    )
-
-
 def _pack_page(model_admin, request, *, title, form, theme=None, problems=None):
     context = {
         **model_admin.admin_site.each_context(request),
@@ -83,7 +74,7 @@ def _store(model_admin, request, form, verb: str, theme=None):
         form.add_error(None, exc.message)
         return None, problems
     if created:
-        _log_added(request, stored, f"{verb} as {stored.slug} {stored.version}.")
+        audit(request, stored, f"{verb} as {stored.slug} {stored.version}.", ADDITION)
         model_admin.message_user(
             request,
             f"Stored {stored.slug} {stored.version}; new games start on it, "
@@ -152,7 +143,7 @@ def clone_view(model_admin, request, object_id):
     except InvalidInput as exc:
         model_admin.message_user(request, exc.message, messages.ERROR)
         return redirect("admin:game_theme_change", theme.pk)
-    _log_added(request, clone, f"Cloned from {theme.slug} {theme.version}.")
+    audit(request, clone, f"Cloned from {theme.slug} {theme.version}.", ADDITION)
     model_admin.message_user(
         request, f"Cloned as {clone.slug}; edit it below.", messages.SUCCESS
     )
