@@ -226,6 +226,11 @@ class GameSessionAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def has_intervene_permission(self, request, obj=None):
+        # Actions that change a game (visibility, voice, ending it) are a game
+        # master's, like interventions; viewers may read, verify and fork.
+        return request.user.has_perm("game.intervene")
+
     def render_change_form(self, request, context, *args, **kwargs):
         context["can_intervene"] = request.user.has_perm("game.intervene")
         return super().render_change_form(request, context, *args, **kwargs)
@@ -243,7 +248,9 @@ class GameSessionAdmin(admin.ModelAdmin):
                 gm_console.audit(request, changed, done)
                 self.message_user(request, f"{session.id}: {done}", messages.SUCCESS)
 
-    @admin.action(description="Make public (spectators may watch)")
+    @admin.action(
+        description="Make public (spectators may watch)", permissions=["intervene"]
+    )
     def make_public(self, request, queryset):
         self._each(
             request,
@@ -255,7 +262,7 @@ class GameSessionAdmin(admin.ModelAdmin):
             "Made public.",
         )
 
-    @admin.action(description="Make private")
+    @admin.action(description="Make private", permissions=["intervene"])
     def make_private(self, request, queryset):
         self._each(
             request,
@@ -267,7 +274,9 @@ class GameSessionAdmin(admin.ModelAdmin):
             "Made private.",
         )
 
-    @admin.action(description="End as abandoned (no more turns)")
+    @admin.action(
+        description="End as abandoned (no more turns)", permissions=["intervene"]
+    )
     def abandon(self, request, queryset):
         self._each(
             request,
@@ -333,7 +342,9 @@ class GameSessionAdmin(admin.ModelAdmin):
         )
         return f"{summary['profile']} — {models}"
 
-    @admin.action(description="Switch voice (for the next turns)")
+    @admin.action(
+        description="Switch voice (for the next turns)", permissions=["intervene"]
+    )
     def switch_voice(self, request, queryset):
         choice = request.POST.get("voice", "")
         if not choice:

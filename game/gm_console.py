@@ -106,6 +106,14 @@ def intervene_view(model_admin, request, object_id):
     if not request.user.has_perm("game.intervene"):
         raise PermissionDenied
     session = selectors.session_by_id(object_id)
+    if session.status != GameSession.Status.ACTIVE:
+        model_admin.message_user(
+            request,
+            f"This game is {session.get_status_display().lower()}; it takes no "
+            "more turns, so there is nothing to intervene in.",
+            messages.WARNING,
+        )
+        return redirect("admin:game_gamesession_change", session.pk)
     theme = selectors.theme_engine(session.theme)
     form = InterventionForm(
         request.POST or None,

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 import agents
 from game import metrics
-from game.broadcast import broadcast_turn
+from game.broadcast import broadcast_event, broadcast_turn
 from game.errors import (
     ChainCorrupt,
     Forbidden,
@@ -347,6 +347,13 @@ def session_abandon(*, session_id) -> GameSession:
             updated=timezone.now(),
         )
         session.refresh_from_db()
+        message = {
+            "type": "status",
+            "session": str(session.pk),
+            "turn": session.turn_number,
+            "status": session.status,
+        }
+        transaction.on_commit(lambda: broadcast_event(message))
     logger.info("session %s abandoned by a game master", session.pk)
     return session
 

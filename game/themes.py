@@ -153,7 +153,11 @@ def theme_save(*, raw: dict) -> tuple[Theme, bool]:
 
 
 def theme_clone(*, theme: Theme, slug: str | None = None) -> Theme:
-    """A copy of a theme under a slug of its own, version 1.0.0, to edit freely."""
+    """A copy of a theme under a slug of its own, version 1.0.0, to edit freely.
+
+    The copy starts disabled, so no new game starts on it before it is edited
+    and enabled.
+    """
     slug = slug or _free_slug(f"{theme.slug}_custom"[:37])
     if Theme.objects.filter(slug=slug).exists():
         raise InvalidInput(
@@ -166,6 +170,9 @@ def theme_clone(*, theme: Theme, slug: str | None = None) -> Theme:
         "title": f"{theme.title[:113]} (copy)",
     }
     clone, _ = theme_save(raw=raw)
+    # Players see it only once a game master has made it theirs and enabled it.
+    Theme.objects.filter(pk=clone.pk).update(enabled=False)
+    clone.refresh_from_db()
     return clone
 
 

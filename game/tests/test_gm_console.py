@@ -201,6 +201,50 @@ def test_game_masters_make_games_public_or_private(gm_client, game):
     assert LogEntry.objects.filter(object_id=str(game.pk)).count() == 2
 
 
+def test_viewers_may_not_change_games_through_actions(client, make_user, game):
+    viewer = make_user("vera", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_gamesession"))
+    client.force_login(viewer)
+
+    for action in ("make_public", "abandon", "switch_voice"):
+        _act(client, action, game, voice="rule-based")
+
+    game.refresh_from_db()
+    assert (game.status, game.visibility) == ("active", "private")
+    listing = client.get("/admin/game/gamesession/").content.decode()
+    assert 'value="abandon"' not in listing
+    assert 'value="verify_chain"' in listing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_abandoned_game_says_so_to_its_player_at_once(gm_client, as_ada, game):
+    ticket = as_ada.post("/api/v1/ws-tickets/").json()["ticket"]
+
+    async def scenario():
+        ws = WebsocketCommunicator(
+            application, f"/ws/sessions/{game.pk}/?ticket={ticket}", headers=ORIGIN
+        )
+        assert (await ws.connect())[0]
+        await ws.receive_json_from(timeout=5)
+        await sync_to_async(_act)(gm_client, "abandon", game)
+        message = await ws.receive_json_from(timeout=5)
+        await ws.disconnect()
+        return message
+
+    message = async_to_sync(scenario)()
+
+    assert (message["type"], message["status"], message["turn"]) == (
+        "status",
+        "abandoned",
+        2,
+    )
+    gm_client.force_login(game.owner)
+    page = gm_client.get(f"/games/{game.pk}/").content.decode()
+    assert 'data-status="abandoned"' in page
+    assert "A game master has ended this siege here" in page
+    assert 'class="option ' not in page
+
+
 def test_an_abandoned_game_takes_no_more_turns(gm_client, as_ada, game):
     response = _act(gm_client, "abandon", game)
 
@@ -208,6 +252,8 @@ def test_an_abandoned_game_takes_no_more_turns(gm_client, as_ada, game):
     game.refresh_from_db()
     assert game.status == "abandoned"
     assert choose(as_ada, game.pk, 2).status_code == 409
+    refused = gm_client.get(f"/admin/game/gamesession/{game.pk}/intervene/")
+    assert refused.status_code == 302
     again = _act(gm_client, "abandon", game)
     assert again.status_code == 302
     assert any(

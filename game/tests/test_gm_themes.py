@@ -138,7 +138,7 @@ def test_built_in_themes_are_cloned_not_edited(gm_client, theme):
 
     clone = Theme.objects.get(slug=f"{theme.slug}_custom")
     assert response["Location"] == f"/admin/game/theme/{clone.pk}/edit/"
-    assert (clone.version, clone.builtin) == ("1.0.0", False)
+    assert (clone.version, clone.builtin, clone.enabled) == ("1.0.0", False, False)
     assert clone.title.endswith("(copy)")
     gm_client.post(f"/admin/game/theme/{theme.pk}/clone/")
     assert Theme.objects.filter(slug=f"{theme.slug}_custom_2").exists()

@@ -223,6 +223,7 @@ def _screen_context(request, session):
         "log": records[::-1],
         "is_owner": session.owner_id == request.user.pk,
         "pending": data["pending"],
+        "abandoned": session.status == GameSession.Status.ABANDONED,
         "free_text_max": FREE_TEXT_CHARS,
         "trends": _trends(session, records),
     }

@@ -175,6 +175,11 @@ function onMessage(event) {
     showPending(message.pending);
     return;
   }
+  if (message.type === "status") {
+    announce("This siege has been ended.");
+    refresh();
+    return;
+  }
   if (message.type === "turn_failed") {
     const reason = message.pending && message.pending.error;
     announce(`Those orders were not carried out: ${reason || "unknown reason"}`);
