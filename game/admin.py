@@ -45,6 +45,23 @@ def _pretty(value) -> str:
     return format_html('<pre style="max-height:40em;overflow:auto">{}</pre>', text)
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows that are read here and written only by the services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RecordAdmin(ViewOnlyAdmin):
+    """Records that stay as they were written: nobody deletes them here either."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Theme)
 class ThemeAdmin(admin.ModelAdmin):
     list_display = ["slug", "version", "title", "builtin", "enabled", "created"]
@@ -150,7 +167,8 @@ class SessionActionForm(ActionForm):
 
 
 @admin.register(GameSession)
-class GameSessionAdmin(admin.ModelAdmin):
+class GameSessionAdmin(ViewOnlyAdmin):
+    # Viewing is allowed; saving would bypass the services.
     action_form = SessionActionForm
     change_form_template = "admin/game/gamesession/change_form.html"
     actions = [
@@ -197,13 +215,6 @@ class GameSessionAdmin(admin.ModelAdmin):
         "updated",
         "pretty_state",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Viewing is allowed; saving would bypass the services.
-        return False
 
     def get_urls(self):
         def wrap(view):
@@ -412,7 +423,9 @@ class GameSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Turn)
-class TurnAdmin(admin.ModelAdmin):
+class TurnAdmin(RecordAdmin):
+    # A turn is a link in its game's hash chain; removing one alone would
+    # leave a game that no longer replays.
     list_display = ["session", "number", "chain_hash", "duration_us", "created"]
     list_filter = ["session__theme", "session__status"]
     search_fields = ["session__id", "session__owner__username"]
@@ -429,12 +442,6 @@ class TurnAdmin(admin.ModelAdmin):
         "exchanges",
         "pretty_record",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Model exchanges")
     def exchanges(self, obj):
@@ -476,11 +483,6 @@ class TurnAdmin(admin.ModelAdmin):
             rows,
         )
 
-    def has_delete_permission(self, request, obj=None):
-        # A turn is a link in its game's hash chain; removing one alone would
-        # leave a game that no longer replays.
-        return False
-
     @admin.display(description="Action")
     def pretty_action(self, obj):
         return _pretty(obj.action)
@@ -491,7 +493,7 @@ class TurnAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(ViewOnlyAdmin):
     list_display = ["key", "user", "session", "response_status", "created"]
     search_fields = ["key", "user__username", "session__id"]
     readonly_fields = [
@@ -504,12 +506,6 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
         "response_body",
         "created",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class SimulationForm(forms.Form):
@@ -686,7 +682,7 @@ class JobAdmin(admin.ModelAdmin):
 
 
 @admin.register(PendingTurn)
-class PendingTurnAdmin(admin.ModelAdmin):
+class PendingTurnAdmin(RecordAdmin):
     """Turns played on a worker: which are waiting, which failed and why."""
 
     list_display = ["session", "number", "state", "agent", "error", "created"]
@@ -708,19 +704,13 @@ class PendingTurnAdmin(admin.ModelAdmin):
         "finished",
     ]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):
-    """Who changed what in the admin, for every game master to read."""
+class LogEntryAdmin(RecordAdmin):
+    """Who changed what in the admin, for every game master to read.
+
+    The history is only worth something if nobody can edit it.
+    """
 
     list_display = [
         "action_time",
@@ -734,13 +724,3 @@ class LogEntryAdmin(admin.ModelAdmin):
     search_fields = ["object_repr", "change_message", "user__username"]
     date_hierarchy = "action_time"
     readonly_fields = list_display + ["object_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # The history is only worth something if nobody can edit it.
-        return False
