@@ -88,15 +88,20 @@ class SessionConsumer(ReadOnlySocket):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        # Join before reading the game, so that a turn committed between the
+        # read and the join still reaches this socket; the hello's turn number
+        # is then never ahead of what the socket will be told.
+        group = session_group(session_id)
+        await self.channel_layer.group_add(group, self.channel_name)
         session = await _visible_session(user, session_id)
         if session is None:
+            await self.channel_layer.group_discard(group, self.channel_name)
             await self.close(code=CLOSE_NOT_FOUND)
             return
 
-        self.group = session_group(session_id)
+        self.group = group
         self.session = session
         self.received = 0
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         metrics.WS_CONNECTIONS.inc()
         count = await database_sync_to_async(watchers_join)(session["id"])
