@@ -22,6 +22,7 @@ urlpatterns = [
     path("auth/token/", TokenObtainPairView.as_view(), name="api-token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="api-token-refresh"),
     path("auth/token/verify/", TokenVerifyView.as_view(), name="api-token-verify"),
+    path("auth/me/", views.MeView.as_view(), name="api-me"),
     path("themes/", views.ThemeListView.as_view(), name="api-themes"),
     path("sessions/", views.SessionListView.as_view(), name="api-sessions"),
     path(

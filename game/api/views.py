@@ -51,6 +51,19 @@ class RegisterView(APIView):
         )
 
 
+class MeView(APIView):
+    @extend_schema(
+        responses={200: s.UserOutput, **_errors(401)},
+        summary="The account the request is signed in as",
+        tags=["auth"],
+    )
+    def get(self, request):
+        user = request.user
+        return Response(
+            {"id": user.pk, "username": user.get_username(), "email": user.email}
+        )
+
+
 class ThemeListView(GenericAPIView):
     serializer_class = s.ThemeOutput
     pagination_class = None

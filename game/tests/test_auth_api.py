@@ -117,3 +117,10 @@ def test_oversized_body_is_413_in_the_error_shape(anonymous, settings):
     )
     assert response.status_code == 413
     assert error_of(response)["code"] == "too_large"
+
+
+def test_me_names_the_signed_in_account(as_ada, anonymous):
+    response = as_ada.get("/api/v1/auth/me/")
+    assert response.status_code == 200
+    assert response.json()["username"] == "ada"
+    assert anonymous.get("/api/v1/auth/me/").status_code == 401
