@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "agents",
     "game",
 ]
@@ -89,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last of the site's own, so it sees a locked-out sign-in's response.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -342,12 +345,35 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
     ],
+    # Views name a tighter scope of their own: "auth" for signing in,
+    # refreshing and registering (per address), "turns" for turn submission
+    # (per player).
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),
+        "auth": env.str("THROTTLE_AUTH", default="20/min"),
+        "turns": env.str("THROTTLE_TURNS", default="120/min"),
     },
 }
+
+# Failed sign-ins (browser, admin and API alike) are counted per username
+# and address by django-axes; past the limit that pair is locked out for the
+# cool-off time, and a successful sign-in clears the count.
+AUTHENTICATION_BACKENDS = [
+    "game.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("FORTRESS_LOGIN_LOCKOUT_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(
+    seconds=env.int("FORTRESS_LOGIN_LOCKOUT_SECONDS", default=900)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "game.lockout.lockout_response"
+# Sign-in attempts are logged by the site itself, without passwords.
+AXES_VERBOSE = False
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(
@@ -373,6 +399,9 @@ SPECTACULAR_SETTINGS = {
 
 # Lifetime of the one-use ticket an API client trades for a WebSocket join.
 WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
+# A socket whose client sends nothing, not even a ping, for this long is
+# closed; the browser pings every 30 seconds.
+WS_IDLE_SECONDS = env.float("WS_IDLE_SECONDS", default=120.0)
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,10 @@ class GameConfig(AppConfig):
 
         register_job_collector()
 
+        from game.sockets import connect_signals
+
+        connect_signals()
+
         # A voices setting the engine cannot use would fail every voiced
         # game; refuse to start instead, naming the bad part.
         from django.core.exceptions import ImproperlyConfigured

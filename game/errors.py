@@ -12,9 +12,11 @@ class GameError(Exception):
     code = "error"
     default_message = "The request could not be completed."
 
-    def __init__(self, message=None, *, details=None):
+    def __init__(self, message=None, *, details=None, headers=None):
         self.message = message or self.default_message
         self.details = details or {}
+        # Response headers that go with the error, such as Retry-After.
+        self.headers = headers or {}
         super().__init__(self.message)
 
     def as_dict(self):

@@ -60,7 +60,9 @@ def _plain(detail):
 def exception_handler(exc, context):
     if isinstance(exc, GameError):
         return Response(
-            error_body(exc.code, exc.message, exc.details), status=exc.status
+            error_body(exc.code, exc.message, exc.details),
+            status=exc.status,
+            headers=exc.headers,
         )
 
     if isinstance(exc, RequestDataTooBig):

@@ -33,6 +33,7 @@ def _parsed(serializer_class, request):
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_scope = "auth"
 
     @extend_schema(
         request=s.RegisterInput,
@@ -159,6 +160,12 @@ class SessionDetailView(APIView):
 
 class TurnListView(GenericAPIView):
     serializer_class = s.TurnOutput
+
+    def get_throttles(self):
+        # Each player's turn submissions have a rate of their own, on top of
+        # the overall per-user rate; reading turns does not count against it.
+        self.throttle_scope = "turns" if self.request.method == "POST" else None
+        return super().get_throttles()
 
     @extend_schema(
         responses={200: s.TurnOutput(many=True), **_errors(401, 404)},
