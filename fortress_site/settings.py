@@ -408,6 +408,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes reports every sign-in at INFO; failures and lockouts are
+    # warnings, which is what an operator needs.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Production hardening, per Django's deployment checklist. Behind a TLS

@@ -4,17 +4,23 @@ The socket is read-only: clients fetch and submit over REST, and use the turn
 number in each message to notice gaps and re-fetch.
 """
 
+import asyncio
+import json
 import logging
+import time
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import (
     AsyncJsonWebsocketConsumer,
     AsyncWebsocketConsumer,
 )
+from django.conf import settings
 
 from game import metrics, selectors
 from game.broadcast import session_group
 from game.errors import NotFound
+from game.sockets import user_group
 from game.watchers import watchers_join, watchers_leave
 
 logger = logging.getLogger(__name__)
@@ -22,8 +28,20 @@ logger = logging.getLogger(__name__)
 # Close codes in the application range (4000-4999), mirroring HTTP statuses.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
-# A chatty client gets cut off rather than allowed to tie up the worker.
-MAX_CLIENT_MESSAGES = 120
+CLOSE_IDLE = 4408
+CLOSE_TOO_LARGE = 4413
+CLOSE_TOO_MANY = 4429
+# WebSocket's own "try again later": the live-update service is down.
+CLOSE_TRY_AGAIN_LATER = 1013
+
+# Clients only ever send pings, so a frame larger than this is a mistake or
+# an attack, and so is a burst of more than RATE_BURST frames.
+MAX_FRAME_BYTES = 4096
+RATE_BURST = 20
+RATE_PER_SECOND = 1.0
+# A socket that left the game is told the turns it missed, up to this many;
+# longer gaps are fetched over REST.
+RESYNC_MAX = 100
 
 
 @database_sync_to_async
@@ -35,22 +53,164 @@ def _visible_session(user, session_id):
     return {"id": str(session.id), "turn": session.turn_number}
 
 
+@database_sync_to_async
+def _missed_turns(session_id, since: int) -> list[dict]:
+    """The turns after ``since`` as turn messages, oldest first.
+
+    The last carries the game's current view, like a live turn message; the
+    earlier ones carry what happened (the record) only.
+    """
+    from agents import restore, view
+
+    session = selectors.session_by_id(session_id)
+    turns = list(
+        selectors.turn_list(session=session).filter(number__gt=since)[: RESYNC_MAX + 1]
+    )
+    if len(turns) > RESYNC_MAX:
+        return [
+            {
+                "type": "resync",
+                "session": str(session.pk),
+                "turn": session.turn_number,
+                "truncated": True,
+                "message": "Too many turns missed; fetch them over REST.",
+            }
+        ]
+    messages = [
+        {
+            "type": "turn",
+            "session": str(session.pk),
+            "turn": turn.number,
+            "status": "active",
+            "record": turn.record,
+            "resync": True,
+        }
+        for turn in turns
+    ]
+    if messages:
+        messages[-1]["status"] = session.status
+        messages[-1]["view"] = view(
+            restore(selectors.theme_engine(session.theme), session.state)
+        )
+    return messages
+
+
+def _since(scope) -> int | None:
+    """The ``?since=<turn>`` a reconnecting client passes, if it is a number."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("since")
+    if not values:
+        return None
+    try:
+        since = int(values[0])
+    except ValueError:
+        return None
+    return since if since >= 0 else None
+
+
 class ReadOnlySocket(AsyncJsonWebsocketConsumer):
     """A socket that only streams: it answers pings, refuses everything else.
 
-    ``streams`` words what it streams in the refusal. Malformed frames are
-    answered, never allowed to crash the consumer, and a chatty client is
-    cut off after MAX_CLIENT_MESSAGES.
+    ``streams`` words what it streams in the refusal. Subclasses call
+    ``admit()`` instead of ``accept()``. The base class holds the limits every
+    socket shares:
+
+    - frames over MAX_FRAME_BYTES close the socket (4413), and so does a
+      burst beyond RATE_BURST frames refilled at RATE_PER_SECOND (4429);
+    - a client that sends nothing (not even a ping) for WS_IDLE_SECONDS is
+      closed (4408);
+    - the account's sockets close (4401) when it signs out or is disabled;
+    - if the live-update service (the channel layer) fails, the client is
+      told and the socket closes with 1013 ("try again later").
+
+    Malformed frames are answered, never allowed to crash the consumer.
     """
 
     streams = "events"
-    received = 0
+    account_group = None
+    _watchdog = None
+
+    async def admit(self):
+        user = self.scope["user"]
+        self.account_group = user_group(user.pk)
+        await self.channel_layer.group_add(self.account_group, self.channel_name)
+        await self.accept()
+        self._tokens = float(RATE_BURST)
+        self._last_frame = time.monotonic()
+        self._watchdog = asyncio.ensure_future(self._close_when_idle())
+
+    async def __call__(self, scope, receive, send):
+        self._accepted = False
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            # The channel layer (Redis) failing under a socket ends up here.
+            logger.exception("socket %s failed", scope.get("path"))
+            if self._accepted:
+                await send({"type": "websocket.send", "text": json.dumps(_DOWN)})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+        finally:
+            self._stop_watchdog()
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self._accepted = True
+
+    async def websocket_disconnect(self, message):
+        self._stop_watchdog()
+        if self.account_group is not None:
+            try:
+                await self.channel_layer.group_discard(
+                    self.account_group, self.channel_name
+                )
+            except Exception:
+                logger.warning("leaving %s failed", self.account_group)
+            self.account_group = None
+        await super().websocket_disconnect(message)
+
+    def _stop_watchdog(self):
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
+    async def _close_when_idle(self):
+        idle = float(settings.WS_IDLE_SECONDS)
+        while True:
+            left = self._last_frame + idle - time.monotonic()
+            if left <= 0:
+                break
+            await asyncio.sleep(left)
+        await self.send_json(
+            {
+                "type": "error",
+                "code": "idle",
+                "message": f"Nothing received for {idle:g} s; "
+                'send {"type": "ping"} to keep a socket open.',
+            }
+        )
+        await self.close(code=CLOSE_IDLE)
+
+    async def account_closed(self, event):
+        if event.get("api_only") and self.scope.get("auth_via") != "ticket":
+            return
+        key = event.get("session_key")
+        if key is not None:
+            session = self.scope.get("session")
+            if session is None or session.session_key != key:
+                return
+        await self.send_json({"type": "closed", "reason": event.get("reason")})
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    def _allow_frame(self) -> bool:
+        now = time.monotonic()
+        elapsed = now - self._last_frame
+        self._last_frame = now
+        self._tokens = min(float(RATE_BURST), self._tokens + elapsed * RATE_PER_SECOND)
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
 
     async def receive_json(self, content, **kwargs):
-        self.received += 1
-        if self.received > MAX_CLIENT_MESSAGES:
-            await self.close(code=4429)
-            return
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
         else:
@@ -64,6 +224,21 @@ class ReadOnlySocket(AsyncJsonWebsocketConsumer):
             )
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        size = (
+            len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        )
+        if size > MAX_FRAME_BYTES:
+            await self._refuse(
+                "too_large",
+                f"Frames are at most {MAX_FRAME_BYTES} bytes.",
+                CLOSE_TOO_LARGE,
+            )
+            return
+        if not self._allow_frame():
+            await self._refuse(
+                "too_many", "Too many frames; slow down.", CLOSE_TOO_MANY
+            )
+            return
         content = None
         if text_data is not None:
             try:
@@ -77,8 +252,26 @@ class ReadOnlySocket(AsyncJsonWebsocketConsumer):
             return
         await self.receive_json(content, **kwargs)
 
+    async def _refuse(self, code: str, message: str, close_code: int):
+        await self.send_json({"type": "error", "code": code, "message": message})
+        await self.close(code=close_code)
+
+
+_DOWN = {
+    "type": "error",
+    "code": "live_updates_unavailable",
+    "message": "Live updates are down for now; play goes on over REST. "
+    "Reconnect later with ?since=<last turn seen>.",
+}
+
 
 class SessionConsumer(ReadOnlySocket):
+    """A game's committed turns, for its owner and, if public, spectators.
+
+    A client that reconnects passes ``?since=<last turn it saw>`` and gets
+    the turns it missed before anything new; no turn is sent twice.
+    """
+
     group = None
     streams = "turns"
 
@@ -101,8 +294,7 @@ class SessionConsumer(ReadOnlySocket):
 
         self.group = group
         self.session = session
-        self.received = 0
-        await self.accept()
+        await self.admit()
         metrics.WS_CONNECTIONS.inc()
         count = await database_sync_to_async(watchers_join)(session["id"])
         await self.send_json(
@@ -113,6 +305,13 @@ class SessionConsumer(ReadOnlySocket):
                 "watchers": count,
             }
         )
+        since = _since(self.scope)
+        if since is not None and since < session["turn"]:
+            for message in await _missed_turns(session["id"], since):
+                await self.send_json(message)
+        # Turns up to here are told; a live message for one of them that was
+        # queued meanwhile is dropped in turn_message.
+        self.told = session["turn"]
         await self._tell_watchers(count)
 
     async def _tell_watchers(self, count: int) -> None:
@@ -153,7 +352,11 @@ class SessionConsumer(ReadOnlySocket):
             return
         message = event["message"]
         if message.get("type") == "turn":
-            self.session["turn"] = message.get("turn", self.session["turn"])
+            number = message.get("turn", self.session["turn"])
+            if isinstance(number, int) and number <= self.told:
+                return
+            self.told = number
+            self.session["turn"] = number
         await self.send_json(message)
 
 

@@ -51,7 +51,7 @@ class JobConsumer(ReadOnlySocket):
             await self.close(code=CLOSE_NOT_FOUND)
             return
 
-        await self.accept()
+        await self.admit()
         await self.send_json(hello)
 
     async def disconnect(self, code):

@@ -48,9 +48,12 @@ class _TicketMiddleware:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         tickets = query.get("ticket")
         if tickets:
-            scope = dict(scope, user=await _user_for_ticket(tickets[0]))
+            user = await _user_for_ticket(tickets[0])
+            scope = dict(scope, user=user, auth_via="ticket")
         elif not _has_origin(scope):
             scope = dict(scope, user=AnonymousUser())
+        else:
+            scope = dict(scope, auth_via="session")
         return await self.inner(scope, receive, send)
 
 

@@ -13,6 +13,9 @@ const RETRY_MAX_MS = 15000;
 const FINAL_CLOSE_CODES = [4401, 4404];
 
 let socket = null;
+let pinger = null;
+// The server closes a socket that stays silent; a ping keeps it open.
+const PING_MS = 30000;
 let retryMs = RETRY_MIN_MS;
 let refreshing = null;
 let refreshAgain = false;
@@ -198,17 +201,21 @@ function onMessage(event) {
 
 function connect() {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-  const url = `${scheme}//${window.location.host}${root.dataset.wsPath}`;
+  // since= asks for any turns played while this page was not listening.
+  const url = `${scheme}//${window.location.host}${root.dataset.wsPath}?since=${pageTurn()}`;
   setIndicator("connecting", "Connecting");
   socket = new WebSocket(url);
 
   socket.addEventListener("open", () => {
     retryMs = RETRY_MIN_MS;
+    const open = socket;
+    pinger = window.setInterval(() => open.send(JSON.stringify({ type: "ping" })), PING_MS);
     setIndicator("live", "Live");
   });
   socket.addEventListener("message", onMessage);
   socket.addEventListener("close", (event) => {
     setIndicator("offline", "Offline");
+    window.clearInterval(pinger);
     socket = null;
     // 4401 and 4404 mean this visitor may not watch this game; retrying
     // would only be refused again.

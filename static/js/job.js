@@ -26,6 +26,8 @@ function followJob() {
 
   function connect() {
     const socket = new WebSocket(url);
+    // The server closes a socket that stays silent; a ping keeps it open.
+    let pinger = null;
     socket.addEventListener("message", (event) => {
       const message = JSON.parse(event.data);
       if (message.type === "hello" || message.type === "finished") {
@@ -39,8 +41,10 @@ function followJob() {
     });
     socket.addEventListener("open", () => {
       retryMs = 1000;
+      pinger = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), 30000);
     });
     socket.addEventListener("close", (event) => {
+      clearInterval(pinger);
       if (event.code >= 4400 && event.code < 4500) {
         return;
       }
