@@ -11,6 +11,10 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -162,7 +166,19 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # A pooled connection left dead by a Redis restart is
+                        # replaced on the spot instead of failing a socket.
+                        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+                        "socket_connect_timeout": 2,
+                        "health_check_interval": 15,
+                    }
+                ]
+            },
         }
     }
     CACHES = {
@@ -170,6 +186,16 @@ if REDIS_URL:
             "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="fortress"),
+            # With Redis down the site keeps serving: throttle counts are
+            # skipped and sessions are read from the database. Each failure
+            # is logged, /readyz names Redis, and WebSocket tickets (which
+            # need the cache) are refused with 503.
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "LOG_IGNORED_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+            },
         }
     }
     # Sessions are read from Redis and written through to the database, so
@@ -338,7 +364,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "game.api.errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "game.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     # Throttle counts live in the cache: Redis when configured, so every
     # server replica sees the same counts.
@@ -395,6 +421,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # After the enums, the errors every operation can give (game.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "game.api.schema.document_common_errors",
+    ],
 }
 
 # Lifetime of the one-use ticket an API client trades for a WebSocket join.

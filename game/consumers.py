@@ -31,8 +31,8 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_IDLE = 4408
 CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_MANY = 4429
-# WebSocket's own "try again later": the live-update service is down.
-CLOSE_TRY_AGAIN_LATER = 1013
+# The live-update service (the channel layer) is down: try again later.
+CLOSE_UNAVAILABLE = 4503
 
 # Clients only ever send pings, so a frame larger than this is a mistake or
 # an attack, and so is a burst of more than RATE_BURST frames.
@@ -120,7 +120,7 @@ class ReadOnlySocket(AsyncJsonWebsocketConsumer):
       closed (4408);
     - the account's sockets close (4401) when it signs out or is disabled;
     - if the live-update service (the channel layer) fails, the client is
-      told and the socket closes with 1013 ("try again later").
+      told and the socket closes with 4503 (try again later).
 
     Malformed frames are answered, never allowed to crash the consumer.
     """
@@ -147,7 +147,7 @@ class ReadOnlySocket(AsyncJsonWebsocketConsumer):
             logger.exception("socket %s failed", scope.get("path"))
             if self._accepted:
                 await send({"type": "websocket.send", "text": json.dumps(_DOWN)})
-            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+            await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
         finally:
             self._stop_watchdog()
 

@@ -31,6 +31,14 @@ class Forbidden(GameError):
     default_message = "You may not do that."
 
 
+class ServiceUnavailable(GameError):
+    """A backing service (the database, Redis) is not answering."""
+
+    status = 503
+    code = "unavailable"
+    default_message = "The service is briefly unavailable; try again shortly."
+
+
 class NotFound(GameError):
     status = 404
     code = "not_found"

@@ -9,6 +9,8 @@ import secrets
 from django.conf import settings
 from django.core.cache import cache
 
+from game.errors import ServiceUnavailable
+
 _PREFIX = "ws-ticket:"
 
 
@@ -17,6 +19,13 @@ def ticket_issue(*, user) -> tuple[str, int]:
     ticket = secrets.token_urlsafe(32)
     seconds = int(settings.WS_TICKET_SECONDS)
     cache.set(_PREFIX + ticket, user.pk, timeout=seconds)
+    # The cache skips its errors (a Redis outage must not stop play), so a
+    # ticket that was not stored is caught by reading it back.
+    if cache.get(_PREFIX + ticket) != user.pk:
+        raise ServiceUnavailable(
+            "Live updates are unavailable right now; play goes on over REST.",
+            headers={"Retry-After": "10"},
+        )
     return ticket, seconds
 
 

@@ -8,6 +8,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -78,9 +79,7 @@ def exception_handler(exc, context):
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        # Unexpected failures stay 500s (and are logged by Django); only
-        # known client errors are translated here.
-        return None
+        return _server_failure(exc, context)
 
     # Exact-type lookup, so that a library's subclass (simplejwt's
     # InvalidToken) keeps its own more specific code.
@@ -109,3 +108,28 @@ def exception_handler(exc, context):
             code if code != "error" else "not_authenticated"
         )
     return response
+
+
+def _server_failure(exc, context) -> Response:
+    """A failure that is not the client's: logged in full, answered in brief.
+
+    A database that went away mid-request is 503 (the transaction was rolled
+    back, so trying again is safe); anything else is 500. Neither response
+    says more than that, so no stack trace or internal detail leaks.
+    """
+    request = context.get("request")
+    where = f"{request.method} {request.path}" if request is not None else "?"
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.error("database unavailable during %s: %s", where, exc)
+        return Response(
+            error_body(
+                "unavailable", "The service is briefly unavailable; try again."
+            ),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    logger.error("unexpected failure during %s", where, exc_info=exc)
+    return Response(
+        error_body("server_error", "Something went wrong on our side."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

@@ -34,6 +34,11 @@ def _check_database():
 
 
 def _check_cache():
+    # The Redis cache skips its own errors so that play goes on; the probe
+    # asks Redis directly, so that an outage is reported with its address.
+    client = getattr(getattr(cache, "client", None), "get_client", None)
+    if client is not None:
+        client(write=True).ping()
     key = f"readyz:{uuid.uuid4().hex}"
     cache.set(key, "1", timeout=10)
     if cache.get(key) != "1":
