@@ -248,7 +248,9 @@ CELERY_TASK_ANNOTATIONS = {
 # Redis hands an unacknowledged message to another worker after this long,
 # so it must outlast the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": CELERY_SIMULATION_TIME_LIMIT + 600
+    "visibility_timeout": env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=CELERY_SIMULATION_TIME_LIMIT + 600
+    )
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {

@@ -267,3 +267,112 @@ def test_with_redis_down_play_goes_on_readyz_names_it_and_sockets_are_told(
         assert hello["turn"] == 3
         missed = [json.loads(socket.recv(timeout=10)) for _ in range(2)]
         assert [m["turn"] for m in missed] == [2, 3]
+
+
+# -- a worker killed in the middle of a turn ----------------------------------
+
+KILLED_WORKER_REDIS_DB = 13
+VISIBILITY_SECONDS = 4
+
+
+@pytest.fixture
+def voiced_site(tmp_path):
+    from agents.llm.fake_server import FakeModelServer
+    from game.live_site import redis_environment, require_redis
+
+    with FakeModelServer() as model_server:
+        environment = redis_environment(KILLED_WORKER_REDIS_DB)
+        require_redis(environment["REDIS_URL"])
+        voices = {
+            "profiles": {
+                "fake": {
+                    "defaults": {
+                        "backend": "openai",
+                        "base_url": model_server.url,
+                        "model": "fake-voice",
+                        "timeout": 20,
+                    },
+                    "agents": {"characters": {}, "events": {}, "narrator": {}},
+                }
+            }
+        }
+        site = LiveSite(tmp_path / "site")
+        try:
+            site.prepare()
+            site.env.update(
+                {
+                    **environment,
+                    "FORTRESS_VOICES": json.dumps(voices),
+                    # A message whose worker died goes back to the queue this
+                    # soon, instead of after the production hour.
+                    "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
+                }
+            )
+            site.start()
+            yield site, model_server
+        finally:
+            site.cleanup()
+
+
+def test_a_worker_killed_mid_turn_has_the_turn_redelivered_and_played_once(
+    voiced_site,
+):
+    import signal
+
+    from game.live_site import Worker
+
+    site, model_server = voiced_site
+    player = {"username": "tamsin", "password": "cistern-beacon-41", "email": ""}
+    assert _call(site, "POST", "/api/v1/auth/register/", player)[0] == 201
+    token = _call(site, "POST", "/api/v1/auth/token/", player)[1]["access"]
+    body = {"theme": "plague", "seed": 4, "voice": "fake"}
+    status, game = _call(site, "POST", "/api/v1/sessions/", body, token)
+    assert status == 201, game
+
+    model_server.set_mode("slow", delay=1.5)
+    doomed = Worker(site)
+    doomed.start()
+    choice = {"expected_turn": 0, "action": {"type": "choose", "option": 1}}
+    turns = f"/api/v1/sessions/{game['id']}/turns/"
+    status, queued = _call(site, "POST", turns, choice, token)
+    assert status == 202, queued
+    pending_url = f"/api/v1/sessions/{game['id']}/pending/{queued['pending']['id']}/"
+
+    def pending_state():
+        return _call(site, "GET", pending_url, None, token)[1]
+
+    deadline = time.monotonic() + 60
+    while pending_state()["state"] != "running":
+        assert time.monotonic() < deadline, doomed.log_tail()
+        time.sleep(0.2)
+    # Killed while asking its model: no acknowledgement, no clean-up.
+    doomed.process.send_signal(signal.SIGKILL)
+    doomed.process.wait()
+    doomed.process = None
+    assert pending_state()["state"] == "running"
+
+    model_server.set_mode("ok")
+    time.sleep(VISIBILITY_SECONDS + 1)
+    rescuer = Worker(site)
+    rescuer.start()
+    try:
+        deadline = time.monotonic() + 90
+        while (state := pending_state())["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline, rescuer.log_tail()
+            time.sleep(0.3)
+        assert state["state"] == "done", (state, rescuer.log_tail())
+        # Wait out one more visibility period: a second delivery of the same
+        # message must change nothing.
+        time.sleep(VISIBILITY_SECONDS + 1)
+    finally:
+        rescuer.stop()
+
+    status, listed = _call(site, "GET", turns, None, token)
+    assert status == 200
+    assert [t["number"] for t in listed["results"]] == [1]
+    status, verdict = _call(
+        site, "GET", f"/api/v1/sessions/{game['id']}/verify/", None, token
+    )
+    assert verdict["ok"] is True
+    status, session = _call(site, "GET", f"/api/v1/sessions/{game['id']}/", None, token)
+    assert (session["turn"], session["pending"]) == (1, None)
