@@ -78,6 +78,7 @@ urlpatterns = [
     path(
         "redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
     ),
-    # Last, so that a mistyped API path gets a JSON 404, not an HTML page.
-    re_path(r"^.*$", views.UnknownEndpointView.as_view(), name="api-unknown"),
+    # Last, so that a mistyped API path gets a JSON 404, not an HTML page;
+    # (?s) so that it also catches a path with an (encoded) line break.
+    re_path(r"(?s)^.*$", views.UnknownEndpointView.as_view(), name="api-unknown"),
 ]
