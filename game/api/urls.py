@@ -6,10 +6,9 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
-from rest_framework_simplejwt.views import TokenVerifyView
 
 from game.api import views
-from game.api.auth import RefreshView, SignInView, SignOutView
+from game.api.auth import RefreshView, SignInView, SignOutView, VerifyView
 from game.api.catalogue import FunctionListView
 from game.api.jobs import JobDetailView, JobListView, SimulationStartView
 from game.api.portability import SessionExportView, SessionImportView
@@ -19,7 +18,7 @@ urlpatterns = [
     path("auth/token/", SignInView.as_view(), name="api-token"),
     path("auth/token/refresh/", RefreshView.as_view(), name="api-token-refresh"),
     path("auth/logout/", SignOutView.as_view(), name="api-logout"),
-    path("auth/token/verify/", TokenVerifyView.as_view(), name="api-token-verify"),
+    path("auth/token/verify/", VerifyView.as_view(), name="api-token-verify"),
     path("auth/me/", views.MeView.as_view(), name="api-me"),
     path("themes/", views.ThemeListView.as_view(), name="api-themes"),
     path("sessions/", views.SessionListView.as_view(), name="api-sessions"),
