@@ -78,6 +78,7 @@ urlpatterns = [
         "redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
     ),
     # Last, so that a mistyped API path gets a JSON 404, not an HTML page;
-    # (?s) so that it also catches a path with an (encoded) line break.
-    re_path(r"(?s)^.*$", views.UnknownEndpointView.as_view(), name="api-unknown"),
+    # [\s\S], not ".", so that a path with an (encoded) line break is caught
+    # too, and not the (?s) flag, which Django cannot reverse.
+    re_path(r"^[\s\S]*$", views.UnknownEndpointView.as_view(), name="api-unknown"),
 ]
