@@ -43,6 +43,13 @@ class SimulationInput(StrictSerializer):
     )
 
 
+class JobFilterInput(serializers.Serializer):
+    """The list's filters; an unknown kind or state is refused, not ignored."""
+
+    kind = serializers.ChoiceField(choices=Job.Kind.choices, required=False)
+    state = serializers.ChoiceField(choices=Job.State.choices, required=False)
+
+
 class ProgressOutput(serializers.Serializer):
     done = serializers.IntegerField()
     total = serializers.IntegerField()
@@ -110,11 +117,11 @@ class JobListView(GenericAPIView):
         tags=["jobs"],
     )
     def get(self, request):
-        kind = request.query_params.get("kind") or None
-        state = request.query_params.get("state") or None
+        filters = JobFilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         jobs = selectors.job_list(
-            kind=kind if kind in Job.Kind.values else None,
-            state=state if state in Job.State.values else None,
+            kind=filters.validated_data.get("kind"),
+            state=filters.validated_data.get("state"),
         )
         page = self.paginate_queryset(jobs)
         return self.get_paginated_response(
