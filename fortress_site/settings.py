@@ -176,8 +176,15 @@ if REDIS_URL:
                         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
                         "socket_connect_timeout": 2,
                         "health_check_interval": 15,
+                        # Every socket of a server process shares its Redis
+                        # connections; hundreds leaving at once must not run
+                        # the pool dry.
+                        "max_connections": env.int("CHANNEL_LAYER_CONNECTIONS", 1000),
                     }
-                ]
+                ],
+                # All sockets of one server process read from one Redis list;
+                # past this many waiting messages, new ones are dropped.
+                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=5000),
             },
         }
     }
