@@ -28,7 +28,7 @@ from game import metrics, services, voices
 from game.broadcast import broadcast_event
 from game.errors import StaleTurn, TurnPending
 from game.models import GameSession, PendingTurn
-from game.selectors import pending_view, theme_engine
+from game.selectors import pending_view, sessions_with_theme, theme_engine
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def pending_turn_execute(*, pending_id, task_id: str = "") -> bool:
         logger.info("pending turn %s is not waiting; nothing to play", pending_id)
         return False
 
-    session = GameSession.objects.select_related("theme").get(pk=pending.session_id)
+    session = sessions_with_theme().get(pk=pending.session_id)
     if not _still_next(session, pending):
         _fail(pending, "The game moved on before this turn could be played.")
         return True
@@ -181,8 +181,8 @@ def pending_turn_execute(*, pending_id, task_id: str = "") -> bool:
     try:
         with transaction.atomic():
             session = (
-                GameSession.objects.select_for_update()
-                .select_related("theme", "owner")
+                sessions_with_theme()
+                .select_for_update(of=("self",))
                 .get(pk=pending.session_id)
             )
             if not _still_next(session, pending):

@@ -67,11 +67,22 @@ def parse_uuid(value) -> uuid.UUID | None:
         return None
 
 
-def session_get(*, user, session_id) -> GameSession:
+def sessions_with_theme() -> QuerySet[GameSession]:
+    """Sessions with their theme and owner, but not the theme's pack.
+
+    The pack is a few hundred kilobytes of JSON that only compiling the
+    theme needs, and theme_engine() caches that; loading it with every
+    session would decode it again on every request.
+    """
+    return GameSession.objects.select_related("theme", "owner").defer("theme__data")
+
+
+def session_get(*, user, session_id, lock: bool = False) -> GameSession:
     """A session the user may see: their own, or anyone's public one.
 
     Anything else is reported as missing, so that a private game's existence
-    never leaks to someone who may not see it.
+    never leaks to someone who may not see it. ``lock`` takes the session's
+    row lock (and only that row's) for the caller's transaction.
     """
     pk = parse_uuid(session_id)
     if pk is None:
@@ -79,29 +90,24 @@ def session_get(*, user, session_id) -> GameSession:
     visible = Q(visibility=GameSession.Visibility.PUBLIC)
     if user is not None and user.is_authenticated:
         visible |= Q(owner=user)
-    session = (
-        GameSession.objects.select_related("theme", "owner")
-        .filter(visible, pk=pk)
-        .first()
-    )
+    sessions = sessions_with_theme()
+    if lock:
+        sessions = sessions.select_for_update(of=("self",))
+    session = sessions.filter(visible, pk=pk).first()
     if session is None:
         raise NotFound("No such game.", details={"session": str(session_id)})
     return session
 
 
 def session_list_for_user(*, user) -> QuerySet[GameSession]:
-    return (
-        GameSession.objects.filter(owner=user)
-        .select_related("theme", "owner")
-        .order_by("-updated")
-    )
+    return sessions_with_theme().filter(owner=user).order_by("-updated")
 
 
 def session_list_public() -> QuerySet[GameSession]:
     """Public games, most recently played first, for spectators."""
     return (
-        GameSession.objects.filter(visibility=GameSession.Visibility.PUBLIC)
-        .select_related("theme", "owner")
+        sessions_with_theme()
+        .filter(visibility=GameSession.Visibility.PUBLIC)
         .order_by("-updated")
     )
 
@@ -209,11 +215,7 @@ def turn_get(*, session: GameSession, number: int) -> Turn:
 def session_by_id(session_id) -> GameSession:
     """Any session by id, with no access check: for operators' tools only."""
     pk = parse_uuid(session_id)
-    session = (
-        GameSession.objects.select_related("theme", "owner").filter(pk=pk).first()
-        if pk is not None
-        else None
-    )
+    session = sessions_with_theme().filter(pk=pk).first() if pk is not None else None
     if session is None:
         raise NotFound("No such game.", details={"session": str(session_id)})
     return session

@@ -38,6 +38,7 @@ from game.selectors import (
     replay_stored,
     session_by_id,
     session_get,
+    sessions_with_theme,
     theme_current,
     theme_engine,
     turn_list,
@@ -332,8 +333,8 @@ def session_abandon(*, session_id) -> GameSession:
     """
     with transaction.atomic():
         session = (
-            GameSession.objects.select_for_update()
-            .select_related("theme", "owner")
+            sessions_with_theme()
+            .select_for_update(of=("self",))
             .get(pk=session_by_id(session_id).pk)
         )
         if session.status != GameSession.Status.ACTIVE:
@@ -446,12 +447,7 @@ def turn_submit(
         # The row lock serialises submitters on PostgreSQL; SQLite's IMMEDIATE
         # transactions do the same there. The version check in the UPDATE
         # of turn_commit still catches any writer that slipped past both.
-        session = session_get(user=user, session_id=session_id)
-        session = (
-            GameSession.objects.select_for_update()
-            .select_related("theme", "owner")
-            .get(pk=session.pk)
-        )
+        session = session_get(user=user, session_id=session_id, lock=True)
         if session.owner_id != user.pk:
             # Spectators of a public game may watch it, not play it.
             raise NotFound("No such game.", details={"session": str(session_id)})
@@ -501,8 +497,8 @@ def turn_submit_gm(*, session_id, user, event: dict, expected_turn: int) -> Turn
 
     with transaction.atomic():
         session = (
-            GameSession.objects.select_for_update()
-            .select_related("theme", "owner")
+            sessions_with_theme()
+            .select_for_update(of=("self",))
             .get(pk=session_by_id(session_id).pk)
         )
         result = _play(session, user, action, expected_turn, None, "")
@@ -604,6 +600,7 @@ def turn_commit(
     new_state_hash = agents.state_hash(data)
     new_chain_hash = agents.chain_hash(session.head_chain_hash, action, new_state_hash)
     ending_id, ending_kind = _ending_of(data)
+    now = timezone.now()
     status = (
         GameSession.Status.ACTIVE
         if data.get("status", "active") == "active"
@@ -617,7 +614,7 @@ def turn_commit(
         status=status,
         ending=ending_id,
         version=session.version + 1,
-        updated=timezone.now(),
+        updated=now,
     )
     if updated == 0:
         metrics.record_turn_refused("stale")
@@ -635,7 +632,14 @@ def turn_commit(
         chain_hash=new_chain_hash,
         duration_us=duration_us,
     )
-    session.refresh_from_db()
+    # The row now holds what was just written; no need to read it back.
+    session.state = data
+    session.turn_number = number
+    session.head_chain_hash = new_chain_hash
+    session.status = status
+    session.ending = ending_id
+    session.version += 1
+    session.updated = now
     view = agents.view(outcome.state)
     payload = {
         "session": str(session.pk),
