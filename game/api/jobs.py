@@ -117,7 +117,9 @@ class JobListView(GenericAPIView):
         tags=["jobs"],
     )
     def get(self, request):
-        filters = JobFilterInput(data=request.query_params)
+        # As plain data: from a QueryDict, DRF would take ?state= (blank) as
+        # leaving the filter out.
+        filters = JobFilterInput(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         jobs = selectors.job_list(
             kind=filters.validated_data.get("kind"),
