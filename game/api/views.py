@@ -1,7 +1,6 @@
 """REST endpoints: each parses input, calls a service or selector, and renders."""
 
 from django.db import transaction
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
@@ -182,7 +181,11 @@ class TurnListView(GenericAPIView):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                OpenApiTypes.STR,
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": services.IDEMPOTENCY_KEY_MAX,
+                },
                 OpenApiParameter.HEADER,
                 required=False,
                 description=s.IDEMPOTENCY_HELP,
