@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from game import selectors, services
 from game.api import serializers as s
+from game.api.parsers import JSONParser
 from game.tickets import ticket_issue
 
 ERRORS = {
@@ -159,6 +160,9 @@ class SessionDetailView(APIView):
 
 class TurnListView(GenericAPIView):
     serializer_class = s.TurnOutput
+    # An action is a JSON object with typed values (an option is an integer),
+    # which form fields cannot carry, so a turn is submitted as JSON only.
+    parser_classes = [JSONParser]
 
     def get_throttles(self):
         # Each player's turn submissions have a rate of their own, on top of
