@@ -7,9 +7,11 @@ in the OpenAPI schema.
 
 from collections.abc import Mapping
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.engine import STORYTELLERS
+from agents.planner import FREE_TEXT_CHARS
 from game.models import GameSession, PendingTurn, Theme, Turn
 from game.services import IDEMPOTENCY_KEY_MAX, SEED_MAX
 
@@ -94,13 +96,59 @@ class SessionUpdateInput(StrictSerializer):
         return attrs
 
 
+def _action(kind: str, description: str, required: dict, optional=None) -> dict:
+    return {
+        "type": "object",
+        "title": kind,
+        "description": description,
+        "properties": {
+            "type": {"type": "string", "enum": [kind]},
+            **required,
+            **(optional or {}),
+        },
+        "required": ["type", *required],
+        "additionalProperties": False,
+    }
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            _action(
+                "choose",
+                "One of the scene's options, numbered from 0.",
+                {"option": {"type": "integer", "minimum": 0}},
+            ),
+            _action(
+                "order",
+                "A direct order: one of the functions the session's view.orders "
+                "lists, with its arguments.",
+                {"function": {"type": "string"}},
+                {"args": {"type": "object"}},
+            ),
+            _action(
+                "free_text",
+                "Orders in the player's own words, on one line.",
+                {
+                    "text": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": FREE_TEXT_CHARS,
+                    }
+                },
+            ),
+        ]
+    }
+)
+class ActionField(serializers.DictField):
+    """A player's action; its shape is documented here, checked by the engine."""
+
+
 class TurnSubmitInput(StrictSerializer):
     expected_turn = serializers.IntegerField(
         min_value=0, help_text="The game's current turn, as the client last saw it."
     )
-    action = serializers.DictField(
-        help_text='For example {"type": "choose", "option": 0}.'
-    )
+    action = ActionField(help_text='For example {"type": "choose", "option": 0}.')
 
 
 # -- output ------------------------------------------------------------------
