@@ -175,6 +175,11 @@ if REDIS_URL:
                         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
                         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
                         "socket_connect_timeout": 2,
+                        # Sockets wait for messages with a blocking read that
+                        # Redis answers after up to 5 s; redis-py's default
+                        # read timeout of 5 s would race it and fail sockets
+                        # under load.
+                        "socket_timeout": 15,
                         "health_check_interval": 15,
                         # Every socket of a server process shares its Redis
                         # connections; hundreds leaving at once must not run
