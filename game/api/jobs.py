@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from agents.engine import STORYTELLERS
 from agents.policies import POLICIES
-from game.api.serializers import ErrorResponse, StrictSerializer
+from game.api.serializers import ErrorResponse, StrictSerializer, WholeNumberField
 from game.jobs import selectors, services
 from game.models import Job
 from game.services import SEED_MAX
@@ -29,10 +29,10 @@ NOT_FOUND = {404: OpenApiResponse(ErrorResponse, description="No such job.")}
 class SimulationInput(StrictSerializer):
     theme = serializers.CharField(max_length=64, help_text="Theme slug.")
     policy = serializers.ChoiceField(choices=POLICIES, default="random")
-    games = serializers.IntegerField(
+    games = WholeNumberField(
         min_value=1, max_value=services.SIMULATION_MAX_GAMES, default=200
     )
-    seed = serializers.IntegerField(
+    seed = WholeNumberField(
         min_value=0, max_value=SEED_MAX, default=1, help_text="The first game's seed."
     )
     storyteller = serializers.ChoiceField(

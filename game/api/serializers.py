@@ -29,6 +29,23 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class WholeNumberField(serializers.IntegerField):
+    """An integer given as a JSON number, never as text or true/false.
+
+    DRF's own field reads "7", 7.0 and true as numbers; a client that sends
+    those has a bug worth hearing about, so here they are refused.
+    """
+
+    default_error_messages = {
+        "not_a_number": "Give a whole number (a JSON number, not text or a boolean)."
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("not_a_number")
+        return super().to_internal_value(data)
+
+
 # -- input -------------------------------------------------------------------
 
 
@@ -40,7 +57,7 @@ class RegisterInput(StrictSerializer):
 
 class SessionCreateInput(StrictSerializer):
     theme = serializers.CharField(max_length=64, help_text="Theme slug.")
-    seed = serializers.IntegerField(
+    seed = WholeNumberField(
         required=False,
         allow_null=True,
         min_value=0,
@@ -68,7 +85,7 @@ class SessionCreateInput(StrictSerializer):
 
 
 class SessionForkInput(StrictSerializer):
-    turn = serializers.IntegerField(
+    turn = WholeNumberField(
         min_value=0,
         help_text="How many of the source's turns the new game keeps (0 to its "
         "current turn).",
@@ -145,7 +162,7 @@ class ActionField(serializers.DictField):
 
 
 class TurnSubmitInput(StrictSerializer):
-    expected_turn = serializers.IntegerField(
+    expected_turn = WholeNumberField(
         min_value=0, help_text="The game's current turn, as the client last saw it."
     )
     action = ActionField(help_text='For example {"type": "choose", "option": 0}.')
