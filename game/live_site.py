@@ -250,3 +250,24 @@ def redis_environment(database: int) -> dict[str, str]:
         "CELERY_TASK_DEFAULT_QUEUE": f"fortress-test-{run}",
         "CACHE_KEY_PREFIX": f"fortress-test-{run}",
     }
+
+
+def fake_voices(model_url: str, timeout: int = 10) -> dict:
+    """A FORTRESS_VOICES setting with one profile, "fake", on a fake model server.
+
+    Its characters, events and narrator agents ask the server at model_url
+    (agents.llm.fake_server), which a test can make slow or faulty.
+    """
+    return {
+        "profiles": {
+            "fake": {
+                "defaults": {
+                    "backend": "openai",
+                    "base_url": model_url,
+                    "model": "fake-voice",
+                    "timeout": timeout,
+                },
+                "agents": {"characters": {}, "events": {}, "narrator": {}},
+            }
+        }
+    }

@@ -122,9 +122,7 @@ def _server_failure(exc, context) -> Response:
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("database unavailable during %s: %s", where, exc)
         return Response(
-            error_body(
-                "unavailable", "The service is briefly unavailable; try again."
-            ),
+            error_body("unavailable", "The service is briefly unavailable; try again."),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )

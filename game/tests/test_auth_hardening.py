@@ -44,6 +44,17 @@ def bearer(token) -> APIClient:
     return client
 
 
+def token_pair(username: str) -> dict:
+    """An access and a refresh token from signing in, as a client gets them."""
+    response = APIClient().post(
+        "/api/v1/auth/token/",
+        {"username": username, "password": PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -152,15 +163,7 @@ def test_a_disabled_accounts_tokens_stop_working(ada):
 
 @pytest.mark.django_db
 def test_sign_out_spends_the_refresh_token(ada, bram):
-    pair = (
-        APIClient()
-        .post(
-            "/api/v1/auth/token/",
-            {"username": "ada", "password": PASSWORD},
-            format="json",
-        )
-        .json()
-    )
+    pair = token_pair("ada")
     client = bearer(pair["access"])
     # Another account's refresh token is not ada's to spend.
     foreign = str(RefreshToken.for_user(bram))

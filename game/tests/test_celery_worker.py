@@ -23,6 +23,7 @@ from game.live_site import (
     PROJECT_ROOT,
     LiveSite,
     Worker,
+    fake_voices,
     free_port,
     redis_environment,
     redis_url,
@@ -53,19 +54,7 @@ def worker_site(tmp_path_factory, model_server):
         FORTRESS_WORKER_METRICS_ADDR="127.0.0.1",
         PROMETHEUS_MULTIPROC_DIR=str(site.workdir / "worker-metrics"),
     )
-    voices = {
-        "profiles": {
-            "fake": {
-                "defaults": {
-                    "backend": "openai",
-                    "base_url": model_server.url,
-                    "model": "fake-voice",
-                    "timeout": 10,
-                },
-                "agents": {"characters": {}, "events": {}, "narrator": {}},
-            }
-        }
-    }
+    voices = fake_voices(model_server.url)
     try:
         site.prepare()
         site.env.update(

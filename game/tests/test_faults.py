@@ -278,24 +278,12 @@ VISIBILITY_SECONDS = 4
 @pytest.fixture
 def voiced_site(tmp_path):
     from agents.llm.fake_server import FakeModelServer
-    from game.live_site import redis_environment, require_redis
+    from game.live_site import fake_voices, redis_environment, require_redis
 
     with FakeModelServer() as model_server:
         environment = redis_environment(KILLED_WORKER_REDIS_DB)
         require_redis(environment["REDIS_URL"])
-        voices = {
-            "profiles": {
-                "fake": {
-                    "defaults": {
-                        "backend": "openai",
-                        "base_url": model_server.url,
-                        "model": "fake-voice",
-                        "timeout": 20,
-                    },
-                    "agents": {"characters": {}, "events": {}, "narrator": {}},
-                }
-            }
-        }
+        voices = fake_voices(model_server.url, timeout=20)
         site = LiveSite(tmp_path / "site")
         try:
             site.prepare()

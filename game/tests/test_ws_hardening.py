@@ -9,8 +9,8 @@ from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 
 from fortress_site.asgi import application
-from game.tests.conftest import PASSWORD, choose, client_for, start_game
-from game.tests.test_auth_hardening import forged_tokens
+from game.tests.conftest import choose, client_for, start_game
+from game.tests.test_auth_hardening import forged_tokens, token_pair
 from game.tests.test_websocket import ORIGIN, connect, ticket_for
 
 
@@ -176,15 +176,7 @@ def test_the_stored_turns_match_what_a_reconnect_tells(as_ada, theme):
 
 @pytest.mark.django_db(transaction=True)
 def test_api_sign_out_closes_the_accounts_api_sockets(ada, theme):
-    pair = (
-        APIClient()
-        .post(
-            "/api/v1/auth/token/",
-            {"username": "ada", "password": PASSWORD},
-            format="json",
-        )
-        .json()
-    )
+    pair = token_pair("ada")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
     game = start_game(client, theme)
