@@ -165,7 +165,14 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Redis pub/sub: each server process subscribes to the groups
+            # of its own sockets and Redis pushes each message straight to
+            # it. (The list-based layer pulls one message per round trip
+            # through a lock all of a process's sockets share, and fell
+            # seconds behind under load.) A message nobody listens to is
+            # dropped, which is right for live updates: clients resync by
+            # turn number.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
@@ -175,21 +182,10 @@ if REDIS_URL:
                         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
                         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
                         "socket_connect_timeout": 2,
-                        # Sockets wait for messages with a blocking read that
-                        # Redis answers after up to 5 s; redis-py's default
-                        # read timeout of 5 s would race it and fail sockets
-                        # under load.
-                        "socket_timeout": 15,
+                        "socket_timeout": 5,
                         "health_check_interval": 15,
-                        # Every socket of a server process shares its Redis
-                        # connections; hundreds leaving at once must not run
-                        # the pool dry.
-                        "max_connections": env.int("CHANNEL_LAYER_CONNECTIONS", 1000),
                     }
                 ],
-                # All sockets of one server process read from one Redis list;
-                # past this many waiting messages, new ones are dropped.
-                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=5000),
             },
         }
     }

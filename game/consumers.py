@@ -15,6 +15,7 @@ from channels.generic.websocket import (
     AsyncJsonWebsocketConsumer,
     AsyncWebsocketConsumer,
 )
+from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 
 from game import metrics, selectors
@@ -42,6 +43,35 @@ RATE_PER_SECOND = 1.0
 # A socket that left the game is told the turns it missed, up to this many;
 # longer gaps are fetched over REST.
 RESYNC_MAX = 100
+# How often a server process makes sure its channel layer still answers;
+# every socket looks at the latest answer this often too.
+HEALTH_SECONDS = 3.0
+
+_layer_health = {"checked": float("-inf"), "ok": True}
+
+
+async def layer_answers(layer) -> bool:
+    """Whether the channel layer takes a message, asked at most every few seconds.
+
+    One publish to a group nobody joins: cheap, and it fails at once when
+    Redis is gone. The answer is shared by every socket of the process.
+    """
+    now = time.monotonic()
+    if now - _layer_health["checked"] < HEALTH_SECONDS:
+        return _layer_health["ok"]
+    _layer_health["checked"] = now
+    try:
+        await asyncio.wait_for(
+            layer.group_send("fortress.health", {"type": "health.check"}),
+            HEALTH_SECONDS,
+        )
+    except Exception as exc:
+        if _layer_health["ok"]:
+            logger.warning("channel layer not answering: %s", exc)
+        _layer_health["ok"] = False
+    else:
+        _layer_health["ok"] = True
+    return _layer_health["ok"]
 
 
 @database_sync_to_async
@@ -120,7 +150,8 @@ class ReadOnlySocket(AsyncJsonWebsocketConsumer):
       closed (4408);
     - the account's sockets close (4401) when it signs out or is disabled;
     - if the live-update service (the channel layer) fails, the client is
-      told and the socket closes with 4503 (try again later).
+      told and the socket closes with 4503 (try again later), within a few
+      seconds of the failure.
 
     Malformed frames are answered, never allowed to crash the consumer.
     """
@@ -173,12 +204,20 @@ class ReadOnlySocket(AsyncJsonWebsocketConsumer):
             self._watchdog = None
 
     async def _close_when_idle(self):
+        """Close the socket when its client falls silent or live updates fail."""
         idle = float(settings.WS_IDLE_SECONDS)
+        # The in-memory layer cannot fail; a Redis one can, without telling
+        # the sockets that wait on it.
+        watch_layer = not isinstance(self.channel_layer, InMemoryChannelLayer)
         while True:
             left = self._last_frame + idle - time.monotonic()
             if left <= 0:
                 break
-            await asyncio.sleep(left)
+            await asyncio.sleep(min(left, HEALTH_SECONDS) if watch_layer else left)
+            if watch_layer and not await layer_answers(self.channel_layer):
+                await self.send_json(_DOWN)
+                await self.close(code=CLOSE_UNAVAILABLE)
+                return
         await self.send_json(
             {
                 "type": "error",
