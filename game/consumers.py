@@ -26,17 +26,6 @@ from game.watchers import watchers_join, watchers_leave
 
 logger = logging.getLogger(__name__)
 
-
-def off_the_view_thread(func):
-    """Run func with the database from a thread of its own, not the views'.
-
-    Django runs a server process's views one after another on one thread;
-    a socket that waited its turn there would wait behind every request in
-    flight, long enough under load for its handshake to time out.
-    """
-    return database_sync_to_async(func, thread_sensitive=False)
-
-
 # Close codes in the application range (4000-4999), mirroring HTTP statuses.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -85,7 +74,7 @@ async def layer_answers(layer) -> bool:
     return _layer_health["ok"]
 
 
-@off_the_view_thread
+@database_sync_to_async
 def _visible_session(user, session_id):
     try:
         session = selectors.session_get(user=user, session_id=session_id)
@@ -94,7 +83,7 @@ def _visible_session(user, session_id):
     return {"id": str(session.id), "turn": session.turn_number}
 
 
-@off_the_view_thread
+@database_sync_to_async
 def _missed_turns(session_id, since: int) -> list[dict]:
     """The turns after ``since`` as turn messages, oldest first.
 
@@ -346,7 +335,7 @@ class SessionConsumer(ReadOnlySocket):
         self.session = session
         await self.admit()
         metrics.WS_CONNECTIONS.inc()
-        count = await off_the_view_thread(watchers_join)(session["id"])
+        count = await database_sync_to_async(watchers_join)(session["id"])
         await self.send_json(
             {
                 "type": "hello",
@@ -383,7 +372,7 @@ class SessionConsumer(ReadOnlySocket):
     async def disconnect(self, code):
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
-            count = await off_the_view_thread(watchers_leave)(self.session["id"])
+            count = await database_sync_to_async(watchers_leave)(self.session["id"])
             await self._tell_watchers(count)
             metrics.WS_CONNECTIONS.dec()
             self.group = None

@@ -6,12 +6,9 @@ it stands, result included once it has one, so a client that reconnects
 misses nothing that matters. The socket is read-only.
 """
 
-from game.consumers import (
-    CLOSE_NOT_FOUND,
-    CLOSE_UNAUTHENTICATED,
-    ReadOnlySocket,
-    off_the_view_thread,
-)
+from channels.db import database_sync_to_async
+
+from game.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, ReadOnlySocket
 from game.errors import NotFound
 from game.jobs import selectors
 from game.jobs.events import job_group
@@ -19,7 +16,7 @@ from game.jobs.events import job_group
 CLOSE_FORBIDDEN = 4403
 
 
-@off_the_view_thread
+@database_sync_to_async
 def _job_message(kind: str, job_id):
     """The job as it stands, as a message: {"type", "job": id, "state", ...}."""
     try:
