@@ -9,8 +9,6 @@ import json
 import shutil
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 from django.db import OperationalError, connection
@@ -20,6 +18,7 @@ from websockets.sync.client import connect as ws_connect
 from game.live_site import LiveSite, free_port
 from game.models import GameSession, Turn
 from game.tests.conftest import choose, error_of, start_game
+from game.tests.test_restart import _call
 
 
 def _fail_when_storing_the_turn(monkeypatch, failure):
@@ -155,17 +154,13 @@ class PrivateRedis:
             self.process = None
 
 
-def _call(site, method, path, body=None, token=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(site.base_url + path, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return reply.status, json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+def _signed_up(site, username, password) -> str:
+    """Register a player on a live site and return an access token."""
+    player = {"username": username, "password": password, "email": ""}
+    assert _call(site, "POST", "/api/v1/auth/register/", player)[0] == 201
+    status, tokens = _call(site, "POST", "/api/v1/auth/token/", player)
+    assert status == 200, tokens
+    return tokens["access"]
 
 
 @pytest.fixture
@@ -187,11 +182,7 @@ def test_with_redis_down_play_goes_on_readyz_names_it_and_sockets_are_told(
     site_on_private_redis,
 ):
     site, redis_server = site_on_private_redis
-    player = {"username": "wren", "password": "rampart-lantern-93", "email": ""}
-    assert _call(site, "POST", "/api/v1/auth/register/", player)[0] == 201
-    status, tokens = _call(site, "POST", "/api/v1/auth/token/", player)
-    assert status == 200, tokens
-    token = tokens["access"]
+    token = _signed_up(site, "wren", "rampart-lantern-93")
     status, game = _call(
         site, "POST", "/api/v1/sessions/", {"theme": "lornhaven", "seed": 5}, token
     )
@@ -310,9 +301,7 @@ def test_a_worker_killed_mid_turn_has_the_turn_redelivered_and_played_once(
     from game.live_site import Worker
 
     site, model_server = voiced_site
-    player = {"username": "tamsin", "password": "cistern-beacon-41", "email": ""}
-    assert _call(site, "POST", "/api/v1/auth/register/", player)[0] == 201
-    token = _call(site, "POST", "/api/v1/auth/token/", player)[1]["access"]
+    token = _signed_up(site, "tamsin", "cistern-beacon-41")
     body = {"theme": "plague", "seed": 4, "voice": "fake"}
     status, game = _call(site, "POST", "/api/v1/sessions/", body, token)
     assert status == 201, game
