@@ -76,6 +76,10 @@ class GameSession(models.Model):
     # The language-model voice the game speaks with (game.voices): a profile
     # name from the settings and per-agent overrides; empty for rule-based.
     voice = models.JSONField(default=dict, blank=True)
+    # Set when a turn is queued for a worker (game.pending), cleared when a
+    # turn commits: while it is set, the next submission must look for an
+    # open pending turn; while it is not, none can be open.
+    check_pending = models.BooleanField(default=False)
     # Bumped by every write so that a stale writer updates zero rows.
     version = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)

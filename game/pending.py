@@ -79,6 +79,8 @@ def pending_turn_queue(*, session: GameSession, user, action: dict) -> dict:
         action=action,
         submitted_by=user,
     )
+    GameSession.objects.filter(pk=session.pk).update(check_pending=True)
+    session.check_pending = True
     view = pending_view(pending)
     body = {
         "session": str(session.pk),

@@ -99,6 +99,27 @@ def session_get(*, user, session_id, lock: bool = False) -> GameSession:
     return session
 
 
+def session_for_turn(*, user, session_id) -> GameSession:
+    """The user's own session, row-locked for the caller's transaction.
+
+    Someone else's game is missing here even when it is public: spectators
+    watch a game, they do not play it. This is the read every turn
+    submission starts with, so it asks for no more than a turn needs.
+    """
+    pk = parse_uuid(session_id)
+    if pk is None:
+        raise NotFound("No such game.", details={"session": str(session_id)})
+    try:
+        return (
+            GameSession.objects.select_related("theme")
+            .defer("theme__data")
+            .select_for_update(of=("self",))
+            .get(pk=pk, owner=user)
+        )
+    except GameSession.DoesNotExist:
+        raise NotFound("No such game.", details={"session": str(session_id)}) from None
+
+
 def session_list_for_user(*, user) -> QuerySet[GameSession]:
     return sessions_with_theme().filter(owner=user).order_by("-updated")
 

@@ -37,6 +37,7 @@ from game.models import GameSession, IdempotencyKey, Theme, Turn
 from game.selectors import (
     replay_stored,
     session_by_id,
+    session_for_turn,
     session_get,
     sessions_with_theme,
     theme_current,
@@ -447,10 +448,7 @@ def turn_submit(
         # The row lock serialises submitters on PostgreSQL; SQLite's IMMEDIATE
         # transactions do the same there. The version check in the UPDATE
         # of turn_commit still catches any writer that slipped past both.
-        session = session_get(user=user, session_id=session_id, lock=True)
-        if session.owner_id != user.pk:
-            # Spectators of a public game may watch it, not play it.
-            raise NotFound("No such game.", details={"session": str(session_id)})
+        session = session_for_turn(user=user, session_id=session_id)
 
         fingerprint = _fingerprint(session.pk, action, expected_turn)
         if idempotency_key is not None:
@@ -528,7 +526,8 @@ def _play(session, user, action, expected_turn, idempotency_key, fingerprint):
     # Imported here: game.pending builds on this module.
     from game import pending
 
-    pending.pending_turn_check_none_open(session)
+    if session.check_pending:
+        pending.pending_turn_check_none_open(session)
 
     state = agents.restore(theme_engine(session.theme), session.state)
     if voice_configs(session.voice) is not None:
@@ -615,6 +614,9 @@ def turn_commit(
         ending=ending_id,
         version=session.version + 1,
         updated=now,
+        # No pending turn is open once a turn commits: the submission checked
+        # under this lock, or this is the pending turn itself.
+        check_pending=False,
     )
     if updated == 0:
         metrics.record_turn_refused("stale")
@@ -640,6 +642,7 @@ def turn_commit(
     session.ending = ending_id
     session.version += 1
     session.updated = now
+    session.check_pending = False
     view = agents.view(outcome.state)
     payload = {
         "session": str(session.pk),

@@ -7,6 +7,7 @@ verifies with no model at all. Tasks run in-process here (see
 test_celery_worker.py for a real worker).
 """
 
+import importlib
 import os
 import subprocess
 import sys
@@ -250,6 +251,62 @@ def test_no_other_turn_is_taken_while_one_is_pending(as_ada, theme, monkeypatch)
     assert tasks.turn_resolve.apply(args=[pending_id]).get()["ran"] is False
     assert Turn.objects.filter(session_id=game["id"]).count() == 1
     assert choose(as_ada, game["id"], 1).status_code == 202
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_game_switched_to_rule_based_still_waits_for_its_pending_turn(
+    as_ada, theme, monkeypatch
+):
+    game = start_voiced(as_ada, theme)
+    monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
+    pending_id = choose(as_ada, game["id"], 0).json()["pending"]["id"]
+    assert GameSession.objects.get(pk=game["id"]).check_pending is True
+
+    as_ada.patch(f"/api/v1/sessions/{game['id']}/", {"voice": None}, format="json")
+    meanwhile = choose(as_ada, game["id"], 0)
+
+    assert meanwhile.status_code == 409
+    assert error_of(meanwhile)["code"] == "turn_pending"
+    assert tasks.turn_resolve.apply(args=[pending_id]).get()["ran"] is True
+    assert GameSession.objects.get(pk=game["id"]).check_pending is False
+    after = choose(as_ada, game["id"], 1)
+    assert after.status_code == 201
+    assert after.json()["turn"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_pending_turn_leaves_the_game_playable(as_ada, theme, monkeypatch):
+    game = start_voiced(as_ada, theme)
+    monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
+    pending_id = choose(as_ada, game["id"], 0).json()["pending"]["id"]
+    PendingTurn.objects.filter(pk=pending_id).update(
+        state="failed", error="The model server went away."
+    )
+
+    as_ada.patch(f"/api/v1/sessions/{game['id']}/", {"voice": None}, format="json")
+    played = choose(as_ada, game["id"], 0)
+
+    assert played.status_code == 201
+    assert GameSession.objects.get(pk=game["id"]).check_pending is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_flags_games_whose_turn_is_already_pending(
+    as_ada, theme, monkeypatch
+):
+    from django.apps import apps
+
+    migration = importlib.import_module("game.migrations.0005_check_pending")
+    game = start_voiced(as_ada, theme)
+    monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
+    choose(as_ada, game["id"], 0)
+    idle = start_voiced(as_ada, theme)
+    GameSession.objects.update(check_pending=False)
+
+    migration.flag_games_with_open_pending_turns(apps, None)
+
+    assert GameSession.objects.get(pk=game["id"]).check_pending is True
+    assert GameSession.objects.get(pk=idle["id"]).check_pending is False
 
 
 def _queued_only(*args, **kwargs):
