@@ -1,8 +1,11 @@
 """Pushes committed turns to the WebSocket group of their session."""
 
+import asyncio
 import logging
+import os
+from concurrent.futures import Future
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
@@ -28,18 +31,47 @@ def broadcast_event(message: dict) -> None:
 
     ``message`` carries its own "type", "session" and "turn" (the game's
     current turn number); failures are logged and dropped.
+
+    On a request of the ASGI server the message is handed to the server's
+    event loop and the request goes on without waiting for it to be sent;
+    elsewhere (a worker, a command) the send is waited for.
     """
     layer = get_channel_layer()
     if layer is None:
         return
+    group = session_group(message["session"])
+    event = {"type": "turn.message", "message": message}
+    loop = _server_loop()
+    if loop is not None:
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, event), loop)
+        future.add_done_callback(lambda done: _log_failure(done, message))
+        return
     try:
-        async_to_sync(layer.group_send)(
-            session_group(message["session"]),
-            {"type": "turn.message", "message": message},
-        )
+        async_to_sync(layer.group_send)(group, event)
     except Exception:
-        logger.exception(
-            "broadcast of %s for session %s failed",
-            message.get("type"),
-            message.get("session"),
-        )
+        _log_failure(None, message)
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop of the ASGI server this thread serves, if any."""
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return loop if loop.is_running() else None
+
+
+def _log_failure(done: Future | None, message: dict) -> None:
+    if done is not None:
+        if done.cancelled() or done.exception() is None:
+            return
+        error = done.exception()
+        exc_info = (type(error), error, error.__traceback__)
+    else:
+        exc_info = True
+    logger.error(
+        "broadcast of %s for session %s failed",
+        message.get("type"),
+        message.get("session"),
+        exc_info=exc_info,
+    )
