@@ -128,8 +128,12 @@ def _status(integrity: int, maximum: int) -> str:
     return structure_status(integrity, maximum)
 
 
-def restore(theme: Theme, data: dict[str, Any]) -> State:
-    """A State from data read back from storage (copied, so the caller keeps theirs)."""
+def restore(theme: Theme, data: dict[str, Any], chain: str | None = None) -> State:
+    """A State from data read back from storage (copied, so the caller keeps theirs).
+
+    ``chain`` is the chain hash stored with the data, if the caller has it:
+    the next turn links to it without hashing the whole state again.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("theme"), dict):
         raise ValueError("state data must be an object with a theme")
     pinned = data["theme"]
@@ -138,7 +142,9 @@ def restore(theme: Theme, data: dict[str, Any]) -> State:
             f"state belongs to theme {pinned.get('slug')} {pinned.get('version')}, "
             f"not {theme.slug} {theme.version}"
         )
-    return State(theme, clone(data))
+    state = State(theme, clone(data))
+    state._chain = chain
+    return state
 
 
 def check_action(state: State, action: Any) -> None:

@@ -162,7 +162,9 @@ def pending_turn_execute(*, pending_id, task_id: str = "") -> bool:
         _fail(pending, "The game moved on before this turn could be played.")
         return True
 
-    state = agents.restore(theme_engine(session.theme), session.state)
+    state = agents.restore(
+        theme_engine(session.theme), session.state, session.head_chain_hash
+    )
     configs = voices.voice_configs(session.voice)
     started = time.perf_counter_ns()
     try:

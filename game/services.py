@@ -529,7 +529,9 @@ def _play(session, user, action, expected_turn, idempotency_key, fingerprint):
     if session.check_pending:
         pending.pending_turn_check_none_open(session)
 
-    state = agents.restore(theme_engine(session.theme), session.state)
+    state = agents.restore(
+        theme_engine(session.theme), session.state, session.head_chain_hash
+    )
     if voice_configs(session.voice) is not None:
         try:
             agents.check_action(state, action)
@@ -596,7 +598,7 @@ def turn_commit(
     data = outcome.state.data
     record = outcome.record
     number = session.turn_number + 1
-    new_state_hash = agents.state_hash(data)
+    new_state_hash = outcome.state.hash
     new_chain_hash = agents.chain_hash(session.head_chain_hash, action, new_state_hash)
     ending_id, ending_kind = _ending_of(data)
     now = timezone.now()
