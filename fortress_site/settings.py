@@ -443,6 +443,9 @@ WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
 # A socket whose client sends nothing, not even a ping, for this long is
 # closed; the browser pings every 30 seconds.
 WS_IDLE_SECONDS = env.float("WS_IDLE_SECONDS", default=120.0)
+# A game's sockets hear of joins and leaves at once, then at most once per
+# this many seconds from each server process, with the count as it stands.
+WS_WATCHERS_SECONDS = env.float("WS_WATCHERS_SECONDS", default=1.0)
 
 LOGGING = {
     "version": 1,

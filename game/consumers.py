@@ -22,7 +22,7 @@ from game import metrics, selectors
 from game.broadcast import session_group
 from game.errors import NotFound
 from game.sockets import user_group
-from game.watchers import watchers_join, watchers_leave
+from game.watchers import watchers_announce, watchers_join, watchers_leave
 
 logger = logging.getLogger(__name__)
 
@@ -355,19 +355,14 @@ class SessionConsumer(ReadOnlySocket):
 
     async def _tell_watchers(self, count: int) -> None:
         """The game's other sockets hear how many are watching it now."""
-        message = {
-            "type": "watchers",
-            "session": self.session["id"],
-            "turn": self.session["turn"],
-            "count": count,
-        }
-        try:
-            await self.channel_layer.group_send(
-                self.group,
-                {"type": "turn.message", "message": message, "from": self.channel_name},
-            )
-        except Exception:
-            logger.exception("watcher count of %s not sent", self.session["id"])
+        await watchers_announce(
+            self.channel_layer,
+            self.group,
+            self.session["id"],
+            self.session["turn"],
+            count,
+            self.channel_name,
+        )
 
     async def disconnect(self, code):
         if self.group is not None:

@@ -248,6 +248,34 @@ def test_socket_traffic_is_counted_by_direction(as_ada, theme):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_crowd_joining_at_once_is_told_in_one_count(as_ada, as_bram, theme, settings):
+    settings.WS_WATCHERS_SECONDS = 0.5
+    game = start_game(as_ada, theme)
+    as_ada.patch(
+        f"/api/v1/sessions/{game['id']}/", {"visibility": "public"}, format="json"
+    )
+    owner_ticket = ticket_for(as_ada)
+    crowd_tickets = [ticket_for(as_bram) for _ in range(6)]
+
+    async def scenario():
+        owner = connect(game["id"], owner_ticket)
+        assert (await owner.connect())[0]
+        assert (await owner.receive_json_from(timeout=5))["watchers"] == 1
+        crowd = [connect(game["id"], ticket) for ticket in crowd_tickets]
+        for spectator in crowd:
+            assert (await spectator.connect())[0]
+
+        told = await owner.receive_json_from(timeout=5)
+        assert (told["type"], told["count"]) == ("watchers", 7)
+        assert await owner.receive_nothing(timeout=0.8)
+        for spectator in crowd:
+            await spectator.disconnect()
+        await owner.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_everyone_watching_hears_how_many_are_watching(as_ada, as_bram, theme):
     game = start_game(as_ada, theme)
     as_ada.patch(
