@@ -31,6 +31,15 @@ class Forbidden(GameError):
     default_message = "You may not do that."
 
 
+class WatchOnly(Forbidden):
+    """A spectator of someone else's public game tried to play or change it."""
+
+    code = "watch_only"
+    default_message = (
+        "This game is someone else's: you may watch it, not play it or change it."
+    )
+
+
 class ServiceUnavailable(GameError):
     """A backing service (the database, Redis) is not answering."""
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from django.db.models import Q, QuerySet
 
 import agents
-from game.errors import NotFound, ThemeUnavailable
+from game.errors import NotFound, ThemeUnavailable, WatchOnly
 from game.models import GameSession, PendingTurn, Theme, Turn
 from game.voices import voice_summary
 
@@ -102,8 +102,8 @@ def session_get(*, user, session_id, lock: bool = False) -> GameSession:
 def session_for_turn(*, user, session_id) -> GameSession:
     """The user's own session, row-locked for the caller's transaction.
 
-    Someone else's game is missing here even when it is public: spectators
-    watch a game, they do not play it. This is the read every turn
+    Someone else's public game is WatchOnly (spectators watch a game, they do
+    not play it); a private one is missing. This is the read every turn
     submission starts with, so it asks for no more than a turn needs.
     """
     pk = parse_uuid(session_id)
@@ -117,6 +117,11 @@ def session_for_turn(*, user, session_id) -> GameSession:
             .get(pk=pk, owner=user)
         )
     except GameSession.DoesNotExist:
+        public = GameSession.objects.filter(
+            pk=pk, visibility=GameSession.Visibility.PUBLIC
+        )
+        if public.exists():
+            raise WatchOnly(details={"session": str(session_id)}) from None
         raise NotFound("No such game.", details={"session": str(session_id)}) from None
 
 

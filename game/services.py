@@ -29,9 +29,9 @@ from game.errors import (
     IdempotencyConflict,
     InvalidAction,
     InvalidInput,
-    NotFound,
     StaleTurn,
     ThemeVersionConflict,
+    WatchOnly,
 )
 from game.models import GameSession, IdempotencyKey, Theme, Turn
 from game.selectors import (
@@ -303,7 +303,7 @@ def session_set_visibility(*, session_id, user, visibility: str) -> GameSession:
         )
     session = session_get(user=user, session_id=session_id)
     if session.owner_id != user.pk:
-        raise NotFound("No such game.", details={"session": str(session_id)})
+        raise WatchOnly(details={"session": str(session_id)})
     GameSession.objects.filter(pk=session.pk).update(
         visibility=visibility, version=F("version") + 1, updated=timezone.now()
     )
@@ -376,7 +376,7 @@ def session_set_voice(
         else session_by_id(session_id)
     )
     if user is not None and session.owner_id != user.pk:
-        raise NotFound("No such game.", details={"session": str(session_id)})
+        raise WatchOnly(details={"session": str(session_id)})
     GameSession.objects.filter(pk=session.pk).update(
         voice=setting, version=F("version") + 1, updated=timezone.now()
     )

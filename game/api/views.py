@@ -16,6 +16,11 @@ from game.tickets import ticket_issue
 ERRORS = {
     400: OpenApiResponse(s.ErrorResponse, description="Invalid input."),
     401: OpenApiResponse(s.ErrorResponse, description="Not authenticated."),
+    403: OpenApiResponse(
+        s.ErrorResponse,
+        description="Someone else's public game (watch_only): spectators may "
+        "watch it, not play it or change it.",
+    ),
     404: OpenApiResponse(s.ErrorResponse, description="No such game or turn."),
 }
 
@@ -126,7 +131,7 @@ class SessionDetailView(APIView):
 
     @extend_schema(
         request=s.SessionUpdateInput,
-        responses={200: s.SessionOutput, **_errors(400, 401, 404)},
+        responses={200: s.SessionOutput, **_errors(400, 401, 403, 404)},
         summary="Make a game public or private, or switch its voice profile",
         tags=["sessions"],
     )
@@ -203,7 +208,7 @@ class TurnListView(GenericAPIView):
                 "is being played on a worker. Follow it at the Location given, "
                 "or wait for it on the game's WebSocket.",
             ),
-            **_errors(400, 401, 404),
+            **_errors(400, 401, 403, 404),
             409: OpenApiResponse(
                 s.ErrorResponse,
                 description="Stale expected_turn (details.current_turn), a turn "

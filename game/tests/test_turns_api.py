@@ -207,6 +207,18 @@ def test_spectator_may_read_a_public_game_but_not_play_it(as_ada, as_bram, theme
     assert response.status_code == 200
 
     assert as_bram.get(f"/api/v1/sessions/{game['id']}/").status_code == 200
+    refused = choose(as_bram, game["id"], 0)
+    assert refused.status_code == 403
+    assert error_of(refused)["code"] == "watch_only"
+    assert "you may watch it, not play it" in error_of(refused)["message"]
+    changed = as_bram.patch(
+        f"/api/v1/sessions/{game['id']}/", {"visibility": "private"}, format="json"
+    )
+    assert (changed.status_code, error_of(changed)["code"]) == (403, "watch_only")
+    as_ada.patch(
+        f"/api/v1/sessions/{game['id']}/", {"visibility": "private"}, format="json"
+    )
+    # Once private again, the game is missing for everyone but its owner.
     assert choose(as_bram, game["id"], 0).status_code == 404
 
 

@@ -432,14 +432,17 @@ def test_public_game_can_be_watched_but_not_played_by_another_user(
     lobby = client.get(reverse("lobby")).content.decode()
     page = client.get(reverse("game", args=[game.id]))
     played = client.post(
-        reverse("game_turn", args=[game.id]), {"expected_turn": "0", "option": "0"}
+        reverse("game_turn", args=[game.id]),
+        {"expected_turn": "0", "option": "0"},
+        follow=True,
     )
 
     assert reverse("game", args=[game.id]) in lobby
     assert page.status_code == 200
     assert "Spectating" in page.content.decode()
     assert 'name="option"' not in page.content.decode()
-    assert played.status_code == 404
+    assert played.redirect_chain == [(reverse("game", args=[game.id]), 302)]
+    assert "you may watch it, not play it" in played.content.decode()
     game.refresh_from_db()
     assert game.turn_number == 0
 
