@@ -399,13 +399,16 @@ REST_FRAMEWORK = {
 # cool-off time, and a successful sign-in clears the count.
 AUTHENTICATION_BACKENDS = [
     "game.lockout.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password check, with usernames in any case (game.accounts).
+    "game.accounts.AnyCaseUsernameBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("FORTRESS_LOGIN_LOCKOUT_FAILURES", default=5)
 AXES_COOLOFF_TIME = timedelta(
     seconds=env.int("FORTRESS_LOGIN_LOCKOUT_SECONDS", default=900)
 )
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# "ADA" and "ada" are one account, so their failures count together.
+AXES_USERNAME_CALLABLE = "game.accounts.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "game.lockout.lockout_response"
 # Sign-in attempts are logged by the site itself, without passwords.

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 import agents
 from game import metrics
+from game.accounts import canonical_username
 from game.broadcast import broadcast_event, broadcast_turn
 from game.errors import (
     ChainCorrupt,
@@ -690,7 +691,9 @@ def user_register(*, username: str, password: str, email: str = ""):
     User = get_user_model()
     errors: dict[str, list[str]] = {}
 
-    username = (username or "").strip()
+    # Stored in Unicode's compatibility form, as Django's own forms do, so
+    # that one name typed two ways is one name (game.accounts).
+    username = canonical_username(username)
     if not username:
         errors["username"] = ["A username is required."]
     elif len(username) > 150:

@@ -1,6 +1,7 @@
 """Registration and JWT tokens, through the REST API."""
 
 import pytest
+from django.urls import reverse
 
 from game.tests.conftest import PASSWORD, error_of
 
@@ -124,3 +125,41 @@ def test_me_names_the_signed_in_account(as_ada, anonymous):
     assert response.status_code == 200
     assert response.json()["username"] == "ada"
     assert anonymous.get("/api/v1/auth/me/").status_code == 401
+
+
+def test_a_username_signs_in_whatever_its_case(ada, anonymous):
+    response = anonymous.post(
+        "/api/v1/auth/token/", {"username": "ADA", "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.content
+    anonymous.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert anonymous.get("/api/v1/auth/me/").json()["username"] == "ada"
+
+
+def test_one_name_typed_in_two_unicode_forms_is_one_name(anonymous):
+    decomposed = "zoe\u0308"  # "e" and a combining diaeresis
+    registered = anonymous.post(
+        "/api/v1/auth/register/",
+        {"username": decomposed, "password": PASSWORD},
+        format="json",
+    )
+    again = anonymous.post(
+        "/api/v1/auth/register/",
+        {"username": "Zo\u00eb", "password": PASSWORD},
+        format="json",
+    )
+    signed_in = anonymous.post(
+        "/api/v1/auth/token/", {"username": decomposed, "password": PASSWORD}
+    )
+
+    assert registered.status_code == 201, registered.content
+    assert registered.json()["username"] == "zo\u00eb"
+    assert again.status_code == 400
+    assert "taken" in error_of(again)["message"]
+    assert signed_in.status_code == 200
+
+
+def test_the_browser_sign_in_takes_the_name_in_any_case(client, ada):
+    response = client.post(reverse("login"), {"username": "Ada", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/api/v1/auth/me/").json()["username"] == "ada"

@@ -230,6 +230,14 @@ def test_repeated_failed_sign_ins_lock_the_account_out_from_that_address(ada, br
 
 
 @pytest.mark.django_db
+def test_failures_under_another_case_of_the_name_count_for_the_same_account(ada):
+    for username in ("ADA", "Ada", "aDa", "adA"):
+        assert sign_in("wrong", username=username).status_code == 401
+    assert sign_in("wrong", username="ada").status_code == 429
+    assert sign_in(PASSWORD, username="ADA").status_code == 429
+
+
+@pytest.mark.django_db
 def test_a_successful_sign_in_clears_the_failure_count(ada):
     for _ in range(4):
         assert sign_in("wrong").status_code == 401

@@ -68,7 +68,7 @@ def signup(request):
         except GameError as exc:
             _attach_errors(form, exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="game.accounts.AnyCaseUsernameBackend")
             messages.success(request, f"Welcome, commander {user.get_username()}.")
             return redirect("lobby")
 
