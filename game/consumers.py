@@ -126,15 +126,25 @@ def _missed_turns(session_id, since: int) -> list[dict]:
 
 
 def _since(scope) -> int | None:
-    """The ``?since=<turn>`` a reconnecting client passes, if it is a number."""
+    """The ``?since=<turn>`` a reconnecting client passes; None if it passed none.
+
+    ValueError if it is not a whole number from 0.
+    """
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("since")
     if not values:
         return None
-    try:
-        since = int(values[0])
-    except ValueError:
-        return None
-    return since if since >= 0 else None
+    value = values[0]
+    if len(values) > 1 or not (value.isascii() and value.isdigit()) or len(value) > 9:
+        raise ValueError(value)
+    return int(value)
+
+
+_BAD_SINCE = {
+    "type": "error",
+    "code": "bad_since",
+    "message": "since must be the number of the last turn you saw, a whole "
+    "number from 0; no missed turns were resent.",
+}
 
 
 class ReadOnlySocket(AsyncJsonWebsocketConsumer):
@@ -344,7 +354,11 @@ class SessionConsumer(ReadOnlySocket):
                 "watchers": count,
             }
         )
-        since = _since(self.scope)
+        try:
+            since = _since(self.scope)
+        except ValueError:
+            since = None
+            await self.send_json(_BAD_SINCE)
         if since is not None and since < session["turn"]:
             for message in await _missed_turns(session["id"], since):
                 await self.send_json(message)

@@ -49,6 +49,10 @@ class WholeNumberField(serializers.IntegerField):
 # -- input -------------------------------------------------------------------
 
 
+class TicketInput(StrictSerializer):
+    """No fields: a body, if any, must be an empty object."""
+
+
 class RegisterInput(StrictSerializer):
     username = serializers.CharField(max_length=150, trim_whitespace=True)
     password = serializers.CharField(write_only=True, trim_whitespace=False)

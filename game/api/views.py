@@ -325,11 +325,13 @@ class SessionVerifyView(APIView):
 class WsTicketView(APIView):
     @extend_schema(
         request=None,
-        responses={201: s.TicketOutput, **_errors(401)},
+        responses={201: s.TicketOutput, **_errors(400, 401)},
         summary="A one-use ticket for opening /ws/sessions/<id>/?ticket=...",
         tags=["auth"],
     )
     def post(self, request):
+        # A ticket opens any socket its holder may open; it takes no fields.
+        _parsed(s.TicketInput, request)
         ticket, seconds = ticket_issue(user=request.user)
         return Response(
             {"ticket": ticket, "expires_in": seconds}, status=status.HTTP_201_CREATED

@@ -6,7 +6,7 @@ from channels.testing import WebsocketCommunicator
 
 from fortress_site.asgi import application
 from game import services
-from game.tests.conftest import choose, start_game
+from game.tests.conftest import choose, error_of, start_game
 
 ORIGIN = [(b"origin", b"http://testserver")]
 
@@ -301,3 +301,12 @@ def test_everyone_watching_hears_how_many_are_watching(as_ada, as_bram, theme):
         await owner.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_a_ticket_request_takes_no_fields(as_ada):
+    response = as_ada.post(
+        "/api/v1/ws-tickets/", {"session": "some-game"}, format="json"
+    )
+    assert response.status_code == 400
+    assert error_of(response)["details"] == {"session": ["Unknown field."]}
+    assert as_ada.post("/api/v1/ws-tickets/", {}, format="json").status_code == 201

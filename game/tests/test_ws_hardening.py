@@ -154,6 +154,28 @@ def test_a_reconnecting_client_is_told_the_turns_it_missed_once_each(as_ada, the
     async_to_sync(scenario)()
 
 
+@pytest.mark.parametrize(
+    "since", ["abc", "-1", "1e5", "1&since=2", "9" * 40, "%EF%BC%91"]
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_malformed_since_is_told_and_the_socket_stays_open(as_ada, theme, since):
+    game = start_game(as_ada, theme)
+    assert choose(as_ada, game["id"], 0).status_code == 201
+    ticket = ticket_for(as_ada)
+
+    async def scenario():
+        ws = connect(game["id"], f"{ticket}&since={since}")
+        assert (await ws.connect())[0]
+        assert (await ws.receive_json_from(timeout=5))["type"] == "hello"
+        told = await ws.receive_json_from(timeout=5)
+        assert (told["type"], told["code"]) == ("error", "bad_since")
+        await ws.send_json_to({"type": "ping"})
+        assert await ws.receive_json_from(timeout=5) == {"type": "pong"}
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_stored_turns_match_what_a_reconnect_tells(as_ada, theme):
     game = start_game(as_ada, theme)
