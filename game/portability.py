@@ -168,6 +168,31 @@ def _strict_validator():
 _VALIDATOR = _strict_validator()
 
 
+_KIND_WORDS = {"null": "null", "object": "an object", "array": "a list"}
+MAX_ERROR_CHARS = 160
+
+
+def _in_words(error) -> str:
+    """A schema error as a reader wants it: what was expected, and short.
+
+    A choice of forms names the forms; any other message keeps the
+    validator's words but does not repeat a long value back in full.
+    """
+    if error.validator == "oneOf":
+        kinds = [alt.get("type") for alt in error.validator_value]
+        if all(isinstance(kind, str) for kind in kinds):
+            words = [_KIND_WORDS.get(kind, f"a {kind}") for kind in kinds]
+            shape = next(
+                (alt for alt in error.validator_value if "required" in alt), None
+            )
+            fields = f" with {', '.join(shape['required'])}" if shape else ""
+            return f"must be {' or '.join(words)}{fields}"
+    message = error.message
+    if len(message) > MAX_ERROR_CHARS:
+        message = f"{message[: MAX_ERROR_CHARS - 20]}… (shortened)"
+    return message
+
+
 def _path(parts) -> str:
     out = "document"
     for part in parts:
@@ -234,9 +259,8 @@ def _check_shape(document) -> None:
     error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(document))
     if error is not None:
         where = _path(error.absolute_path)
-        raise DocumentInvalid(
-            f"{where}: {error.message}", details={where: [error.message]}
-        )
+        message = _in_words(error)
+        raise DocumentInvalid(f"{where}: {message}", details={where: [message]})
 
     turns = document["turns"]
     for expected, turn in enumerate(turns, start=1):

@@ -499,3 +499,21 @@ def test_import_command_needs_a_known_owner(document, tmp_path):
 def test_export_command_names_an_unknown_game(db):
     with pytest.raises(CommandError, match="No game"):
         run("export_session", "00000000-0000-0000-0000-000000000000")
+
+
+def test_a_parent_in_the_wrong_form_is_told_what_form_it_takes(as_bram, document):
+    response = import_(as_bram, dict(document, parent=document["source"]["id"]))
+
+    assert error_of(response)["message"] == (
+        "document.parent: must be null or an object with id, fork_turn"
+    )
+
+
+def test_a_huge_value_is_not_repeated_back_in_full(as_bram, document):
+    document["source"]["id"] = "x" * 5000
+
+    message = error_of(import_(as_bram, document))["message"]
+
+    assert message.startswith("document.source.id: ")
+    assert message.endswith("(shortened)")
+    assert len(message) < 200
