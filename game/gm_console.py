@@ -169,6 +169,14 @@ def inspect_view(model_admin, request, object_id):
     shown = _turn_number(request.GET.get("state"), last)
     diff_from = _turn_number(request.GET.get("from"), last)
     diff_to = _turn_number(request.GET.get("to"), last)
+    for name, value in (("state", shown), ("from", diff_from), ("to", diff_to)):
+        asked = request.GET.get(name)
+        if asked not in (None, "") and value is None:
+            messages.warning(
+                request,
+                f"There is no turn {asked[:20]!r} to show ({name}=): this game has "
+                f"turns 0 to {last}.",
+            )
     diff = None
     if diff_from is not None and diff_to is not None:
         before, after = states[diff_from], states[diff_to]

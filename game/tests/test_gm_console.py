@@ -165,7 +165,12 @@ def test_the_inspector_shows_the_timeline_states_and_changes(gm_client, game):
 
     nonsense = gm_client.get(url, {"state": "99", "from": "x", "to": "-1"})
     assert nonsense.status_code == 200
-    assert "(rebuilt by replay)" not in nonsense.content.decode()
+    told = nonsense.content.decode()
+    assert "(rebuilt by replay)" not in told
+    assert "There is no turn &#x27;99&#x27; to show (state=)" in told
+    assert "There is no turn &#x27;x&#x27; to show (from=)" in told
+    assert "There is no turn &#x27;-1&#x27; to show (to=)" in told
+    assert "this game has turns 0 to 2." in told
 
 
 def test_the_inspector_marks_a_tampered_turn(gm_client, game):
