@@ -80,7 +80,11 @@ def _visible_session(user, session_id):
         session = selectors.session_get(user=user, session_id=session_id)
     except NotFound:
         return None
-    return {"id": str(session.id), "turn": session.turn_number}
+    return {
+        "id": str(session.id),
+        "turn": session.turn_number,
+        "owner": session.owner_id,
+    }
 
 
 @database_sync_to_async
@@ -399,6 +403,15 @@ class SessionConsumer(ReadOnlySocket):
             # A socket's own join or leave is not news to it.
             return
         message = event["message"]
+        if message.get("type") == "visibility" and message.get("visibility") == (
+            "private"
+        ):
+            user = self.scope.get("user")
+            if user is None or user.pk != self.session["owner"]:
+                # The game is no longer this spectator's to watch.
+                await self.send_json({"type": "closed", "reason": "game_private"})
+                await self.close(code=CLOSE_NOT_FOUND)
+                return
         if message.get("type") == "turn":
             number = message.get("turn", self.session["turn"])
             if isinstance(number, int) and number <= self.told:

@@ -305,11 +305,7 @@ def session_set_visibility(*, session_id, user, visibility: str) -> GameSession:
     session = session_get(user=user, session_id=session_id)
     if session.owner_id != user.pk:
         raise WatchOnly(details={"session": str(session_id)})
-    GameSession.objects.filter(pk=session.pk).update(
-        visibility=visibility, version=F("version") + 1, updated=timezone.now()
-    )
-    session.refresh_from_db()
-    return session
+    return _set_visibility(session, visibility)
 
 
 def session_set_visibility_for_operator(*, session_id, visibility: str) -> GameSession:
@@ -319,11 +315,27 @@ def session_set_visibility_for_operator(*, session_id, visibility: str) -> GameS
             "Visibility must be private or public.",
             details={"visibility": [f'"{visibility}" is not a valid choice.']},
         )
-    session = session_by_id(session_id)
-    GameSession.objects.filter(pk=session.pk).update(
-        visibility=visibility, version=F("version") + 1, updated=timezone.now()
-    )
-    session.refresh_from_db()
+    return _set_visibility(session_by_id(session_id), visibility)
+
+
+def _set_visibility(session: GameSession, visibility: str) -> GameSession:
+    """Store the visibility and tell the game's sockets once it is committed.
+
+    Spectators' sockets close when a game turns private (game.consumers), so
+    that no one goes on watching a game they could no longer open.
+    """
+    with transaction.atomic():
+        GameSession.objects.filter(pk=session.pk).update(
+            visibility=visibility, version=F("version") + 1, updated=timezone.now()
+        )
+        session.refresh_from_db()
+        message = {
+            "type": "visibility",
+            "session": str(session.pk),
+            "turn": session.turn_number,
+            "visibility": session.visibility,
+        }
+        transaction.on_commit(lambda: broadcast_event(message))
     return session
 
 

@@ -279,3 +279,39 @@ def test_disabling_an_account_closes_all_its_sockets(ada, theme):
             assert code == 4401
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_making_a_game_private_closes_its_spectators_sockets(as_ada, as_bram, theme):
+    game = start_game(as_ada, theme)
+    url = f"/api/v1/sessions/{game['id']}/"
+    as_ada.patch(url, {"visibility": "public"}, format="json")
+    owner_ticket, spectator_ticket = ticket_for(as_ada), ticket_for(as_bram)
+
+    async def scenario():
+        owner, spectator = (
+            connect(game["id"], owner_ticket),
+            connect(game["id"], spectator_ticket),
+        )
+        for ws in (owner, spectator):
+            assert (await ws.connect())[0]
+            assert (await ws.receive_json_from(timeout=5))["type"] == "hello"
+        await drain(owner)
+
+        closed = await sync_to_async(as_ada.patch)(
+            url, {"visibility": "private"}, format="json"
+        )
+        assert closed.status_code == 200
+        told, code = await drain(spectator, timeout=5)
+        assert told == [{"type": "closed", "reason": "game_private"}]
+        assert code == 4404
+
+        played = await sync_to_async(choose)(as_ada, game["id"], 0)
+        assert played.status_code == 201
+        seen, code = await drain(owner, timeout=2)
+        assert [m["type"] for m in seen] == ["visibility", "turn"]
+        assert seen[0]["visibility"] == "private"
+        assert code is None
+        await owner.disconnect()
+
+    async_to_sync(scenario)()

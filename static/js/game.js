@@ -183,6 +183,10 @@ function onMessage(event) {
     refresh();
     return;
   }
+  if (message.type === "closed" && message.reason === "game_private") {
+    announce("The owner has made this siege private; it can no longer be watched.");
+    return;
+  }
   if (message.type === "turn_failed") {
     const reason = message.pending && message.pending.error;
     announce(`Those orders were not carried out: ${reason || "unknown reason"}`);
