@@ -4,6 +4,10 @@ Registration refuses a name that differs from a taken one only in case, and
 stores names in Unicode's compatibility form (NFKC), as Django's own forms
 do. Signing in follows the same rules, and so do the failure counts of the
 lockout: "ADA" is Ada's account, and failures under "ADA" count as hers.
+
+The case comparison is the database's (``iexact``): SQLite folds the case
+of ASCII letters only, so on the embedded default "ZOË" and "zoë" are two
+names; PostgreSQL folds other letters as its locale does.
 """
 
 import unicodedata
@@ -43,10 +47,19 @@ class AnyCaseUsernameBackend(ModelBackend):
 
 
 def lockout_username(request, credentials=None) -> str:
-    """The name the lockout counts failed sign-ins under (AXES_USERNAME_CALLABLE)."""
+    """The name the lockout counts failed sign-ins under (AXES_USERNAME_CALLABLE).
+
+    The account's own name when the typed one leads to an account, so that
+    every spelling that signs in to it counts against it and against no
+    other; the name case-folded otherwise.
+    """
     field = axes_settings.AXES_USERNAME_FORM_FIELD
     if credentials:
         typed = credentials.get(field)
     else:
         typed = getattr(request, "data", request.POST).get(field)
-    return canonical_username(typed).casefold()
+    name = stored_username(typed)
+    User = get_user_model()
+    if User._default_manager.filter(username=name).exists():
+        return name
+    return name.casefold()

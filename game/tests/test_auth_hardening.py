@@ -378,3 +378,17 @@ def test_the_admin_is_for_staff_only(client, ada):
     response = client.get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_failures_count_against_the_account_the_name_signs_in_to(make_user):
+    # Two accounts whose names differ in the case of a non-ASCII letter, as
+    # SQLite's case folding (ASCII only) lets them be registered.
+    make_user("zo\u00eb")
+    make_user("ZO\u00cb")
+    for _ in range(5):
+        sign_in("wrong", username="zo\u00eb")
+
+    assert sign_in(PASSWORD, username="zo\u00eb").status_code == 429
+    assert sign_in(PASSWORD, username="ZO\u00cb").status_code == 200
+    assert sign_in("wrong", username="nobody-here").status_code == 401
