@@ -297,14 +297,14 @@ def session_undo(*, session_id, user) -> GameSession:
 
 def session_set_visibility(*, session_id, user, visibility: str) -> GameSession:
     """Let the owner make a game public (spectators may watch) or private."""
+    session = session_get(user=user, session_id=session_id)
+    if session.owner_id != user.pk:
+        raise WatchOnly(details={"session": str(session_id)})
     if visibility not in GameSession.Visibility.values:
         raise InvalidInput(
             "Visibility must be private or public.",
             details={"visibility": [f'"{visibility}" is not a valid choice.']},
         )
-    session = session_get(user=user, session_id=session_id)
-    if session.owner_id != user.pk:
-        raise WatchOnly(details={"session": str(session_id)})
     return _set_visibility(session, visibility)
 
 
@@ -382,7 +382,6 @@ def session_set_voice(
     and any game may be switched. Played turns keep the recordings they
     were played with, so replays are unaffected.
     """
-    setting = voice_check(voice, voice_overrides)
     session = (
         session_get(user=user, session_id=session_id)
         if user is not None
@@ -390,6 +389,9 @@ def session_set_voice(
     )
     if user is not None and session.owner_id != user.pk:
         raise WatchOnly(details={"session": str(session_id)})
+    # Checked only now: the refusal names the site's profiles, which are for
+    # the game's owner to hear, not for anyone who guesses at an id.
+    setting = voice_check(voice, voice_overrides)
     GameSession.objects.filter(pk=session.pk).update(
         voice=setting, version=F("version") + 1, updated=timezone.now()
     )

@@ -1,5 +1,7 @@
 """Playing games over REST: starting, submitting turns, and every refusal."""
 
+import uuid
+
 import pytest
 
 from game.models import GameSession, Turn
@@ -215,6 +217,15 @@ def test_spectator_may_read_a_public_game_but_not_play_it(as_ada, as_bram, theme
         f"/api/v1/sessions/{game['id']}/", {"visibility": "private"}, format="json"
     )
     assert (changed.status_code, error_of(changed)["code"]) == (403, "watch_only")
+    # The site's voice profiles are not named to someone who may not change it.
+    guessed = as_bram.patch(
+        f"/api/v1/sessions/{game['id']}/", {"voice": "no-such"}, format="json"
+    )
+    assert (guessed.status_code, error_of(guessed)["code"]) == (403, "watch_only")
+    nowhere = as_bram.patch(
+        f"/api/v1/sessions/{uuid.uuid4()}/", {"voice": "no-such"}, format="json"
+    )
+    assert nowhere.status_code == 404
     as_ada.patch(
         f"/api/v1/sessions/{game['id']}/", {"visibility": "private"}, format="json"
     )
