@@ -146,8 +146,8 @@ def _since(scope) -> int | None:
 _BAD_SINCE = {
     "type": "error",
     "code": "bad_since",
-    "message": "since must be the number of the last turn you saw, a whole "
-    "number from 0; no missed turns were resent.",
+    "message": "since must be given once, as the number of the last turn you "
+    "saw (a whole number from 0); no missed turns were resent.",
 }
 
 

@@ -188,6 +188,10 @@ def _in_words(error) -> str:
             fields = f" with {', '.join(shape['required'])}" if shape else ""
             return f"must be {' or '.join(words)}{fields}"
     message = error.message
+    value = repr(error.instance)
+    if len(value) > 40 and value in message:
+        # The reason stays whole; only the value it quotes is cut short.
+        message = message.replace(value, f"{value[:30]}…(shortened)", 1)
     if len(message) > MAX_ERROR_CHARS:
         message = f"{message[: MAX_ERROR_CHARS - 20]}… (shortened)"
     return message
