@@ -10,6 +10,7 @@ import logging
 import time
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import (
     AsyncJsonWebsocketConsumer,
@@ -165,7 +166,8 @@ class ReadOnlySocket(AsyncJsonWebsocketConsumer):
     - the account's sockets close (4401) when it signs out or is disabled;
     - if the live-update service (the channel layer) fails, the client is
       told and the socket closes with 4503 (try again later), within a few
-      seconds of the failure.
+      seconds of the failure;
+    - a message that reaches a socket its client has just closed is dropped.
 
     Malformed frames are answered, never allowed to crash the consumer.
     """
@@ -185,8 +187,18 @@ class ReadOnlySocket(AsyncJsonWebsocketConsumer):
 
     async def __call__(self, scope, receive, send):
         self._accepted = False
+
+        async def send_unless_gone(message):
+            try:
+                await send(message)
+            except Disconnected:
+                # The client closed the socket while this message was on its
+                # way; its disconnect is next in line, and nothing is lost
+                # that a reconnect with ?since= would not bring back.
+                pass
+
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, send_unless_gone)
         except Exception:
             # The channel layer (Redis) failing under a socket ends up here.
             logger.exception("socket %s failed", scope.get("path"))

@@ -2,9 +2,11 @@
 
 import asyncio
 import json
+import logging
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from autobahn.exception import Disconnected
 from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 
@@ -315,3 +317,39 @@ def test_making_a_game_private_closes_its_spectators_sockets(as_ada, as_bram, th
         await owner.disconnect()
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_for_a_socket_its_client_just_closed_is_dropped_quietly(
+    as_ada, theme, caplog
+):
+    game = start_game(as_ada, theme)
+    ticket = ticket_for(as_ada)
+    gone = {"now": False}
+
+    async def closed_by_the_client(scope, receive, send):
+        # What daphne does when a send reaches a socket already closed.
+        async def send_or_fail(message):
+            if gone["now"] and message["type"] == "websocket.send":
+                raise Disconnected("Attempt to send on a closed protocol")
+            await send(message)
+
+        await application(scope, receive, send_or_fail)
+
+    async def scenario():
+        ws = WebsocketCommunicator(
+            closed_by_the_client,
+            f"/ws/sessions/{game['id']}/?ticket={ticket}",
+            headers=ORIGIN,
+        )
+        assert (await ws.connect())[0]
+        assert (await ws.receive_json_from(timeout=5))["type"] == "hello"
+        gone["now"] = True
+        played = await sync_to_async(choose)(as_ada, game["id"], 0)
+        assert played.status_code == 201
+        assert await ws.receive_nothing(timeout=0.5)
+        await ws.disconnect()
+
+    with caplog.at_level(logging.ERROR):
+        async_to_sync(scenario)()
+    assert "failed" not in caplog.text
