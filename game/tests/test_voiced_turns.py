@@ -257,9 +257,7 @@ def test_no_other_turn_is_taken_while_one_is_pending(as_ada, theme, monkeypatch)
 def test_a_game_switched_to_rule_based_still_waits_for_its_pending_turn(
     as_ada, theme, monkeypatch
 ):
-    game = start_voiced(as_ada, theme)
-    monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
-    pending_id = choose(as_ada, game["id"], 0).json()["pending"]["id"]
+    game, pending_id = queued_turn(as_ada, theme, monkeypatch)
     assert GameSession.objects.get(pk=game["id"]).check_pending is True
 
     as_ada.patch(f"/api/v1/sessions/{game['id']}/", {"voice": None}, format="json")
@@ -276,9 +274,7 @@ def test_a_game_switched_to_rule_based_still_waits_for_its_pending_turn(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_pending_turn_leaves_the_game_playable(as_ada, theme, monkeypatch):
-    game = start_voiced(as_ada, theme)
-    monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
-    pending_id = choose(as_ada, game["id"], 0).json()["pending"]["id"]
+    game, pending_id = queued_turn(as_ada, theme, monkeypatch)
     PendingTurn.objects.filter(pk=pending_id).update(
         state="failed", error="The model server went away."
     )
@@ -309,6 +305,13 @@ def test_the_migration_flags_games_whose_turn_is_already_pending(
     assert GameSession.objects.get(pk=idle["id"]).check_pending is False
 
 
+def queued_turn(client, theme, monkeypatch):
+    """A voiced game with its first turn queued, and no worker to take it."""
+    game = start_voiced(client, theme)
+    monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
+    return game, choose(client, game["id"], 0).json()["pending"]["id"]
+
+
 def _queued_only(*args, **kwargs):
     class Sent:
         id = "queued-but-not-run"
@@ -336,9 +339,7 @@ def test_a_repeated_idempotency_key_returns_the_same_pending_turn(
 def test_a_lost_turn_frees_its_game_and_a_redelivered_task_plays_it_once(
     as_ada, theme, settings, monkeypatch
 ):
-    game = start_voiced(as_ada, theme)
-    monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
-    lost_id = choose(as_ada, game["id"], 0).json()["pending"]["id"]
+    game, lost_id = queued_turn(as_ada, theme, monkeypatch)
     long_ago = timezone.now() - timedelta(seconds=settings.PENDING_TURN_QUEUE_SECONDS)
     PendingTurn.objects.filter(pk=lost_id).update(created=long_ago)
 
@@ -365,9 +366,7 @@ def test_a_lost_turn_frees_its_game_and_a_redelivered_task_plays_it_once(
 def test_a_turn_whose_worker_died_is_played_by_its_redelivered_message(
     as_ada, theme, monkeypatch
 ):
-    game = start_voiced(as_ada, theme)
-    monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
-    pending_id = choose(as_ada, game["id"], 0).json()["pending"]["id"]
+    game, pending_id = queued_turn(as_ada, theme, monkeypatch)
     PendingTurn.objects.filter(pk=pending_id).update(
         state="running", started=timezone.now(), task_id="message-1"
     )
@@ -383,9 +382,7 @@ def test_a_turn_whose_worker_died_is_played_by_its_redelivered_message(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_clean_up_gives_up_lost_turns(as_ada, theme, settings, monkeypatch):
-    game = start_voiced(as_ada, theme)
-    monkeypatch.setattr(tasks.turn_resolve, "apply_async", _queued_only)
-    pending_id = choose(as_ada, game["id"], 0).json()["pending"]["id"]
+    game, pending_id = queued_turn(as_ada, theme, monkeypatch)
     died = timezone.now() - timedelta(seconds=settings.CELERY_TURN_TIME_LIMIT + 61)
     PendingTurn.objects.filter(pk=pending_id).update(state="running", started=died)
 
