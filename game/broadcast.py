@@ -7,6 +7,7 @@ from concurrent.futures import Future
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,13 @@ def broadcast_event(message: dict) -> None:
         async_to_sync(layer.group_send)(group, event)
     except Exception:
         _log_failure(None, message)
+
+
+def broadcast_on_commit(kind: str, session_id, turn: int, **fields) -> None:
+    """Tell a session's watchers ``{"type": kind, "session", "turn", ...}``
+    once the caller's transaction commits (at once outside one)."""
+    message = {"type": kind, "session": str(session_id), "turn": turn, **fields}
+    transaction.on_commit(lambda: broadcast_event(message))
 
 
 def _server_loop() -> asyncio.AbstractEventLoop | None:

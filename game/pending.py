@@ -25,7 +25,7 @@ from django.utils import timezone
 
 import agents
 from game import metrics, services, voices
-from game.broadcast import broadcast_event
+from game.broadcast import broadcast_event, broadcast_on_commit
 from game.errors import StaleTurn, TurnPending
 from game.models import GameSession, PendingTurn
 from game.selectors import pending_view, sessions_with_theme, theme_engine
@@ -268,13 +268,9 @@ def _fail(pending: PendingTurn, error: str, *, from_states=PendingTurn.OPEN) -> 
     current = GameSession.objects.values_list("turn_number", flat=True).get(
         pk=pending.session_id
     )
-    message = {
-        "type": "turn_failed",
-        "session": str(pending.session_id),
-        "turn": current,
-        "pending": pending_view(pending),
-    }
-    transaction.on_commit(lambda: broadcast_event(message))
+    broadcast_on_commit(
+        "turn_failed", pending.session_id, current, pending=pending_view(pending)
+    )
     logger.warning(
         "pending turn failed session=%s turn=%s pending=%s: %s",
         pending.session_id,

@@ -22,7 +22,7 @@ from django.utils import timezone
 import agents
 from game import metrics
 from game.accounts import canonical_username
-from game.broadcast import broadcast_event, broadcast_turn
+from game.broadcast import broadcast_on_commit, broadcast_turn
 from game.errors import (
     ChainCorrupt,
     Forbidden,
@@ -329,13 +329,12 @@ def _set_visibility(session: GameSession, visibility: str) -> GameSession:
             visibility=visibility, version=F("version") + 1, updated=timezone.now()
         )
         session.refresh_from_db()
-        message = {
-            "type": "visibility",
-            "session": str(session.pk),
-            "turn": session.turn_number,
-            "visibility": session.visibility,
-        }
-        transaction.on_commit(lambda: broadcast_event(message))
+        broadcast_on_commit(
+            "visibility",
+            session.pk,
+            session.turn_number,
+            visibility=session.visibility,
+        )
     return session
 
 
@@ -362,13 +361,9 @@ def session_abandon(*, session_id) -> GameSession:
             updated=timezone.now(),
         )
         session.refresh_from_db()
-        message = {
-            "type": "status",
-            "session": str(session.pk),
-            "turn": session.turn_number,
-            "status": session.status,
-        }
-        transaction.on_commit(lambda: broadcast_event(message))
+        broadcast_on_commit(
+            "status", session.pk, session.turn_number, status=session.status
+        )
     logger.info("session %s abandoned by a game master", session.pk)
     return session
 
