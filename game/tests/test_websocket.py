@@ -19,9 +19,9 @@ def ticket_for(client) -> str:
     return body["ticket"]
 
 
-def connect(session_id, ticket):
+def connect(session_id, ticket, app=application):
     return WebsocketCommunicator(
-        application, f"/ws/sessions/{session_id}/?ticket={ticket}", headers=ORIGIN
+        app, f"/ws/sessions/{session_id}/?ticket={ticket}", headers=ORIGIN
     )
 
 

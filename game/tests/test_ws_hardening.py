@@ -134,11 +134,7 @@ def test_a_reconnecting_client_is_told_the_turns_it_missed_once_each(as_ada, the
     ticket = ticket_for(as_ada)
 
     async def scenario():
-        ws = WebsocketCommunicator(
-            application,
-            f"/ws/sessions/{game['id']}/?ticket={ticket}&since=1",
-            headers=ORIGIN,
-        )
+        ws = connect(game["id"], f"{ticket}&since=1")
         assert (await ws.connect())[0]
         hello = await ws.receive_json_from(timeout=5)
         assert (hello["type"], hello["turn"]) == ("hello", 3)
@@ -337,11 +333,7 @@ def test_a_message_for_a_socket_its_client_just_closed_is_dropped_quietly(
         await application(scope, receive, send_or_fail)
 
     async def scenario():
-        ws = WebsocketCommunicator(
-            closed_by_the_client,
-            f"/ws/sessions/{game['id']}/?ticket={ticket}",
-            headers=ORIGIN,
-        )
+        ws = connect(game["id"], ticket, app=closed_by_the_client)
         assert (await ws.connect())[0]
         assert (await ws.receive_json_from(timeout=5))["type"] == "hello"
         gone["now"] = True
