@@ -21,18 +21,26 @@ def canonical_username(username) -> str:
     return unicodedata.normalize("NFKC", str(username or "")).strip()
 
 
-def stored_username(username) -> str:
-    """The account's own spelling of ``username``, if it names exactly one."""
-    name = canonical_username(username)
+def _account_name(name: str) -> str | None:
+    """The username of the one account ``name`` leads to, if it leads to one.
+
+    The exact spelling wins; otherwise a single match in another case.
+    """
     User = get_user_model()
     matches = list(
         User._default_manager.filter(username__iexact=name).values_list(
             "username", flat=True
         )[:2]
     )
-    if name in matches or len(matches) != 1:
+    if name in matches:
         return name
-    return matches[0]
+    return matches[0] if len(matches) == 1 else None
+
+
+def stored_username(username) -> str:
+    """The account's own spelling of ``username``, if it names exactly one."""
+    name = canonical_username(username)
+    return _account_name(name) or name
 
 
 class AnyCaseUsernameBackend(ModelBackend):
@@ -58,8 +66,5 @@ def lockout_username(request, credentials=None) -> str:
         typed = credentials.get(field)
     else:
         typed = getattr(request, "data", request.POST).get(field)
-    name = stored_username(typed)
-    User = get_user_model()
-    if User._default_manager.filter(username=name).exists():
-        return name
-    return name.casefold()
+    name = canonical_username(typed)
+    return _account_name(name) or name.casefold()
