@@ -77,12 +77,11 @@ def sessions_with_theme() -> QuerySet[GameSession]:
     return GameSession.objects.select_related("theme", "owner").defer("theme__data")
 
 
-def session_get(*, user, session_id, lock: bool = False) -> GameSession:
+def session_get(*, user, session_id) -> GameSession:
     """A session the user may see: their own, or anyone's public one.
 
     Anything else is reported as missing, so that a private game's existence
-    never leaks to someone who may not see it. ``lock`` takes the session's
-    row lock (and only that row's) for the caller's transaction.
+    never leaks to someone who may not see it.
     """
     pk = parse_uuid(session_id)
     if pk is None:
@@ -90,10 +89,7 @@ def session_get(*, user, session_id, lock: bool = False) -> GameSession:
     visible = Q(visibility=GameSession.Visibility.PUBLIC)
     if user is not None and user.is_authenticated:
         visible |= Q(owner=user)
-    sessions = sessions_with_theme()
-    if lock:
-        sessions = sessions.select_for_update(of=("self",))
-    session = sessions.filter(visible, pk=pk).first()
+    session = sessions_with_theme().filter(visible, pk=pk).first()
     if session is None:
         raise NotFound("No such game.", details={"session": str(session_id)})
     return session

@@ -300,21 +300,11 @@ def session_set_visibility(*, session_id, user, visibility: str) -> GameSession:
     session = session_get(user=user, session_id=session_id)
     if session.owner_id != user.pk:
         raise WatchOnly(details={"session": str(session_id)})
-    if visibility not in GameSession.Visibility.values:
-        raise InvalidInput(
-            "Visibility must be private or public.",
-            details={"visibility": [f'"{visibility}" is not a valid choice.']},
-        )
     return _set_visibility(session, visibility)
 
 
 def session_set_visibility_for_operator(*, session_id, visibility: str) -> GameSession:
     """session_set_visibility for game masters' tools: any game."""
-    if visibility not in GameSession.Visibility.values:
-        raise InvalidInput(
-            "Visibility must be private or public.",
-            details={"visibility": [f'"{visibility}" is not a valid choice.']},
-        )
     return _set_visibility(session_by_id(session_id), visibility)
 
 
@@ -324,6 +314,11 @@ def _set_visibility(session: GameSession, visibility: str) -> GameSession:
     Spectators' sockets close when a game turns private (game.consumers), so
     that no one goes on watching a game they could no longer open.
     """
+    if visibility not in GameSession.Visibility.values:
+        raise InvalidInput(
+            "Visibility must be private or public.",
+            details={"visibility": [f'"{visibility}" is not a valid choice.']},
+        )
     with transaction.atomic():
         GameSession.objects.filter(pk=session.pk).update(
             visibility=visibility, version=F("version") + 1, updated=timezone.now()
