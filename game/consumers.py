@@ -410,20 +410,22 @@ class SessionConsumer(ReadOnlySocket):
         metrics.WS_MESSAGES.labels(direction="in").inc()
         await super().receive(text_data, bytes_data, **kwargs)
 
+    def _may_watch(self, visibility_change: dict) -> bool:
+        """Whether this socket may go on watching after the game's change."""
+        if visibility_change.get("visibility") != "private":
+            return True
+        user = self.scope.get("user")
+        return user is not None and user.pk == self.session["owner"]
+
     async def turn_message(self, event):
         if event.get("from") == self.channel_name:
             # A socket's own join or leave is not news to it.
             return
         message = event["message"]
-        if message.get("type") == "visibility" and message.get("visibility") == (
-            "private"
-        ):
-            user = self.scope.get("user")
-            if user is None or user.pk != self.session["owner"]:
-                # The game is no longer this spectator's to watch.
-                await self.send_json({"type": "closed", "reason": "game_private"})
-                await self.close(code=CLOSE_NOT_FOUND)
-                return
+        if message.get("type") == "visibility" and not self._may_watch(message):
+            await self.send_json({"type": "closed", "reason": "game_private"})
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
         if message.get("type") == "turn":
             number = message.get("turn", self.session["turn"])
             if isinstance(number, int) and number <= self.told:
